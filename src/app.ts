@@ -1,0 +1,134 @@
+/**
+ * The composition root: builds the store, the Graph client, the media host and the services once per
+ * process from the configuration. Every MCP session (stdio, or each HTTP session) shares one App.
+ */
+import path from 'node:path';
+import { systemClock, type Clock } from './clock.js';
+import type { AppConfig } from './config.js';
+import { createLogger, registerSecret, type Logger } from './log.js';
+import { ensureDataDir, loadOrCreateKey } from './store/dataDir.js';
+import { TokenVault } from './store/vault.js';
+import { openStore, type Store } from './store/index.js';
+import { GraphHttp } from './instagram/http.js';
+import { MediaHost } from './media/host.js';
+import { AccountService } from './services/accounts.js';
+import { MediaLibrary } from './services/mediaLibrary.js';
+import { Publisher } from './services/publisher.js';
+import { Reader } from './services/reader.js';
+import type { SandboxEmulator } from './sandbox.js';
+
+export interface App {
+  config: AppConfig;
+  clock: Clock;
+  logger: Logger;
+  store: Store;
+  graph: GraphHttp;
+  mediaHost: MediaHost;
+  accounts: AccountService;
+  library: MediaLibrary;
+  publisher: Publisher;
+  reader: Reader;
+  /** The in-process emulator in sandbox mode. */
+  sandbox?: SandboxEmulator;
+  /** Tells the app where its HTTP listener is (in sandbox mode local media is served from there). */
+  attachHttp(handle: { url: string }): Promise<void>;
+  /** Starts background work: token refresh sweep, resuming posts that were in flight, media cleanup. */
+  startBackground(): void;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests pass an already running emulator instead of letting sandbox mode start one. */
+  sandbox?: SandboxEmulator;
+}
+
+export async function createApp(baseConfig: AppConfig, options: CreateAppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: baseConfig.logLevel });
+  for (const secret of [baseConfig.instagramApp?.appSecret, baseConfig.facebookApp?.appSecret, baseConfig.accessToken, baseConfig.encryptionKey]) {
+    registerSecret(secret);
+  }
+  for (const token of baseConfig.http.tokens.keys()) registerSecret(token);
+
+  let config = baseConfig;
+  let sandbox = options.sandbox;
+  if (config.sandbox) {
+    if (!sandbox) {
+      const { startSandboxEmulator } = await import('./sandbox.js');
+      sandbox = await startSandboxEmulator({ clock });
+    }
+    config = sandbox.configure(config);
+    logger.info('sandbox mode: running against the built-in Instagram emulator; nothing reaches a real account', {
+      reason: config.sandbox,
+      emulator: sandbox.baseUrl,
+    });
+  }
+
+  ensureDataDir(config.dataDir);
+  const vault = new TokenVault(loadOrCreateKey(config.dataDir, config.encryptionKey));
+  const store = openStore({ file: path.join(config.dataDir, 'instagram-mcp.sqlite'), vault, clock });
+  const graph = new GraphHttp({
+    baseUrls: {
+      instagramGraph: config.urls.instagramGraph,
+      facebookGraph: config.urls.facebookGraph,
+      instagramApi: config.urls.instagramApi,
+      rupload: config.urls.rupload,
+    },
+    apiVersion: config.apiVersion,
+    clock,
+    logger: logger.child({ component: 'graph' }),
+  });
+  const mediaHost = new MediaHost({ publicBaseUrl: config.publicUrl, clock, logger: logger.child({ component: 'media-host' }) });
+  const accounts = new AccountService({ config, clock, logger: logger.child({ component: 'accounts' }), store, graph, sandbox });
+  const library = new MediaLibrary({ config, clock, logger: logger.child({ component: 'media' }), store, mediaHost });
+  const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
+  const reader = new Reader({ config, clock, logger: logger.child({ component: 'reader' }), store, graph, accounts });
+
+  const timers: NodeJS.Timeout[] = [];
+  let closed = false;
+  const app: App = {
+    config,
+    clock,
+    logger,
+    store,
+    graph,
+    mediaHost,
+    accounts,
+    library,
+    publisher,
+    reader,
+    sandbox,
+    async attachHttp(handle) {
+      if (!config.publicUrl && config.sandbox) mediaHost.setPublicBaseUrl(handle.url);
+    },
+    startBackground() {
+      const every = (ms: number, fn: () => Promise<unknown> | unknown) => {
+        const timer = setInterval(() => {
+          Promise.resolve()
+            .then(fn)
+            .catch((err) => logger.warn('background task failed', { error: err }));
+        }, ms);
+        timer.unref();
+        timers.push(timer);
+      };
+      every(60 * 60 * 1000, () => accounts.refreshSweep());
+      every(10 * 60 * 1000, () => library.cleanupExpired());
+      void accounts.importConfiguredToken().catch((err) => logger.error('could not import INSTAGRAM_ACCESS_TOKEN', { error: err }));
+      void accounts.refreshSweep().catch((err) => logger.warn('token refresh sweep failed', { error: err }));
+      void publisher.resumeInFlight().catch((err) => logger.warn('resuming posts failed', { error: err }));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      await publisher.close();
+      await accounts.close();
+      await graph.close();
+      store.close();
+      if (sandbox && !options.sandbox) await sandbox.stop();
+    },
+  };
+  return app;
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * The command line: `instagram-mcp` serves MCP over stdio (what desktop clients spawn), or with
+ * `--transport http` over Streamable HTTP and legacy HTTP+SSE. `--sandbox` runs against the built-in
+ * emulator. Everything printed for people goes to stderr: stdout is the MCP channel.
+ */
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createApp, type App } from './app.js';
+import { ConfigError, loadConfig, parseCliFlags } from './config.js';
+import { createLogger } from './log.js';
+import { startHttpServer, type HttpServerHandle } from './mcp/http.js';
+import { createServer } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, parseCliFlags(process.argv.slice(2)));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`instagram-mcp: ${err.message}\nSee the README's Configuration section for every setting.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const app = await createApp(config, { logger });
+  let httpHandle: HttpServerHandle | undefined;
+  let shuttingDown = false;
+  const shutdown = async (code = 0) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    await httpHandle?.close().catch(() => {});
+    await app.close().catch(() => {});
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  if (app.config.transport === 'http') {
+    httpHandle = await startHttpServer(app);
+    await app.attachHttp(httpHandle);
+    logger.info('serving MCP over HTTP', { mcp: `${httpHandle.url}/mcp`, sse: `${httpHandle.url}/sse`, auth: app.config.http.tokens.size > 0 || Boolean(app.config.http.oidcIssuer) });
+    app.startBackground();
+    return;
+  }
+
+  // stdio: local media still needs an HTTP listener for Instagram (or the sandbox emulator) to fetch from.
+  if (app.config.publicUrl || app.config.sandbox) {
+    httpHandle = await startHttpServer(app, { mediaOnly: true, port: app.config.sandbox && !app.config.publicUrl ? 0 : undefined });
+    await app.attachHttp(httpHandle);
+  }
+  const { server } = createServer(app);
+  const transport = new StdioServerTransport();
+  transport.onclose = () => void shutdown(0);
+  process.stdin.on('end', () => void shutdown(0));
+  await server.connect(transport);
+  app.startBackground();
+  if (process.stdin.isTTY) printHowToConnect(app);
+}
+
+function printHowToConnect(app: App): void {
+  const lines = [
+    '',
+    'instagram-mcp is running over stdio, waiting for an MCP client on stdin/stdout.',
+    app.config.sandbox ? 'SANDBOX MODE: it talks to the built-in Instagram emulator; nothing reaches a real account.' : '',
+    'This process is meant to be started by an MCP client, not typed into. To connect one:',
+    '  - Claude Desktop: add the "instagram" entry of mcp.config.json to claude_desktop_config.json and restart it.',
+    '  - MCP Inspector: npx @modelcontextprotocol/inspector node dist/index.js',
+    '  - Remote clients: npm start -- --transport http --port 8787  (then http://127.0.0.1:8787/mcp)',
+    'Press Ctrl+C to stop.',
+    '',
+  ];
+  process.stderr.write(lines.filter((l, i) => l || i === 0 || i === lines.length - 1).join('\n'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+/**
+ * What a tool handler knows about the call: who is asking (owner and agent), the app's services,
+ * cancellation, progress and URL elicitation.
+ */
+import type { App } from '../app.js';
+import type { Logger } from '../log.js';
+import type { Extra } from './tool.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+export interface Progress {
+  /** Reports progress; a no-op when the client sent no progress token. Values never go backwards. */
+  report(progress: number, total?: number, message?: string): Promise<void>;
+}
+
+export interface ToolContext {
+  app: App;
+  owner: string;
+  agent: string;
+  signal: AbortSignal;
+  progress: Progress;
+  log: Logger;
+  /** Set in sandbox mode: repeated in every result so nobody mistakes the emulator for their account. */
+  sandboxNotice?: string;
+  /** Asks the client to open a URL (URL-mode elicitation) where it declared support. */
+  openUrl(url: string, message: string): Promise<'accepted' | 'declined' | 'unsupported'>;
+}
+
+export const SANDBOX_NOTICE =
+  'SANDBOX MODE: this server runs against its built-in Instagram emulator. Nothing is posted to a real Instagram account. Configure INSTAGRAM_APP_ID/INSTAGRAM_APP_SECRET or INSTAGRAM_ACCESS_TOKEN to use a real account.';
+
+export function createProgress(extra: Extra): Progress {
+  const token = extra._meta?.progressToken;
+  let last = -Infinity;
+  return {
+    async report(progress, total, message) {
+      if (token === undefined || progress <= last) return;
+      last = progress;
+      try {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+        });
+      } catch {
+        // A client that went away must not fail the work it started.
+      }
+    },
+  };
+}
+
+export interface ContextFactoryOptions {
+  app: App;
+  server: McpServer;
+  /** Owner for this connection: the local user in stdio mode, the authenticated identity in HTTP mode. */
+  ownerFor(extra: Extra): string;
+}
+
+export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => ToolContext {
+  const { app, server } = opts;
+  return (extra) => {
+    const client = server.server.getClientVersion();
+    const agent = app.config.agentOverride ?? client?.name ?? 'default';
+    const owner = opts.ownerFor(extra);
+    return {
+      app,
+      owner,
+      agent,
+      signal: extra.signal,
+      progress: createProgress(extra),
+      log: app.logger.child({ owner, agent }),
+      sandboxNotice: app.config.sandbox ? SANDBOX_NOTICE : undefined,
+      async openUrl(url, message) {
+        const caps = server.server.getClientCapabilities();
+        const elicitation = caps?.elicitation as { url?: unknown } | undefined;
+        if (!elicitation || elicitation.url === undefined) return 'unsupported';
+        try {
+          const result = await server.server.elicitInput(
+            { mode: 'url', message, url, elicitationId: cryptoRandomId() },
+            { signal: extra.signal, timeout: 15_000 },
+          );
+          return result.action === 'accept' ? 'accepted' : 'declined';
+        } catch {
+          return 'unsupported';
+        }
+      },
+    };
+  };
+}
+
+function cryptoRandomId(): string {
+  return globalThis.crypto.randomUUID();
+}

@@ -1,0 +1,195 @@
+/**
+ * The SQLite schema. Migrations in `drizzle/` are generated from this file with `npm run db:generate`
+ * (drizzle-kit), never edited by hand. Conventions: Instagram ids are TEXT (they exceed 2^53), times
+ * are INTEGER epoch milliseconds, secrets are stored only as TokenVault ciphertext (`*_enc`).
+ * No relative imports here: drizzle-kit loads this file with its own bundler.
+ */
+import { sql } from 'drizzle-orm';
+import { check, foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const ACCOUNT_STATUSES = ['active', 'needs_reauth', 'disconnected'] as const;
+export const LOGIN_TYPES = ['instagram', 'facebook'] as const;
+export const OAUTH_SESSION_STATUSES = ['pending', 'exchanging', 'completed', 'failed'] as const;
+export const MEDIA_SOURCES = ['local', 'url', 'upload'] as const;
+export const POST_KINDS = ['image', 'video', 'carousel', 'reel', 'story'] as const;
+export const POST_STATES = ['pending', 'creating_container', 'uploading', 'processing', 'publishing', 'completed', 'failed'] as const;
+
+/** `col IN ('a','b')` for a CHECK constraint (values are our own constants, never user input). */
+function oneOf(column: string, values: readonly string[]) {
+  return sql.raw(`"${column}" in (${values.map((v) => `'${v}'`).join(', ')})`);
+}
+
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    owner: text('owner').notNull(),
+    /** Instagram user id used for publishing (the `me` of the token). */
+    id: text('id').notNull(),
+    appScopedId: text('app_scoped_id'),
+    username: text('username').notNull(),
+    name: text('name'),
+    biography: text('biography'),
+    website: text('website'),
+    profilePictureUrl: text('profile_picture_url'),
+    accountType: text('account_type'),
+    loginType: text('login_type', { enum: LOGIN_TYPES }).notNull(),
+    pageId: text('page_id'),
+    followersCount: integer('followers_count'),
+    followsCount: integer('follows_count'),
+    mediaCount: integer('media_count'),
+    accessTokenEnc: text('access_token_enc'),
+    tokenIssuedAt: integer('token_issued_at'),
+    tokenExpiresAt: integer('token_expires_at'),
+    lastRefreshAt: integer('last_refresh_at'),
+    lastRefreshError: text('last_refresh_error'),
+    status: text('status', { enum: ACCOUNT_STATUSES }).notNull().default('active'),
+    statusReason: text('status_reason'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'accounts_pk', columns: [t.owner, t.id] }),
+    // Usernames change and are matched case-insensitively, so an expression index rather than a unique one.
+    index('accounts_owner_username_idx').on(t.owner, sql`lower(${t.username})`),
+    check('accounts_status_check', oneOf('status', ACCOUNT_STATUSES)),
+    check('accounts_login_type_check', oneOf('login_type', LOGIN_TYPES)),
+  ],
+);
+
+export const oauthSessions = sqliteTable(
+  'oauth_sessions',
+  {
+    state: text('state').primaryKey(),
+    codeVerifierEnc: text('code_verifier_enc').notNull(),
+    loginType: text('login_type', { enum: LOGIN_TYPES }).notNull(),
+    owner: text('owner').notNull(),
+    agent: text('agent').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    status: text('status', { enum: OAUTH_SESSION_STATUSES }).notNull().default('pending'),
+    resultJson: text('result_json'),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    index('oauth_sessions_status_expires_idx').on(t.status, t.expiresAt),
+    check('oauth_sessions_status_check', oneOf('status', OAUTH_SESSION_STATUSES)),
+    check('oauth_sessions_login_type_check', oneOf('login_type', LOGIN_TYPES)),
+  ],
+);
+
+export const agentAccounts = sqliteTable(
+  'agent_accounts',
+  {
+    owner: text('owner').notNull(),
+    agent: text('agent').notNull(),
+    accountId: text('account_id').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'agent_accounts_pk', columns: [t.owner, t.agent, t.accountId] }),
+    foreignKey({ name: 'agent_accounts_account_fk', columns: [t.owner, t.accountId], foreignColumns: [accounts.owner, accounts.id] }).onDelete('cascade'),
+  ],
+);
+
+export const media = sqliteTable(
+  'media',
+  {
+    /** 32 lowercase hex characters: the reference id handed to agents. */
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    source: text('source', { enum: MEDIA_SOURCES }).notNull(),
+    localPath: text('local_path'),
+    url: text('url'),
+    checksum: text('checksum'),
+    mimeType: text('mime_type'),
+    sizeBytes: integer('size_bytes'),
+    width: integer('width'),
+    height: integer('height'),
+    durationMs: integer('duration_ms'),
+    usedByPostId: text('used_by_post_id'),
+    usedAt: integer('used_at'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [
+    index('media_owner_idx').on(t.owner),
+    index('media_expires_idx').on(t.expiresAt),
+    check('media_source_check', oneOf('source', MEDIA_SOURCES)),
+  ],
+);
+
+export const posts = sqliteTable(
+  'posts',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    accountId: text('account_id').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    kind: text('kind', { enum: POST_KINDS }).notNull(),
+    caption: text('caption'),
+    optionsJson: text('options_json').notNull().default('{}'),
+    inputsJson: text('inputs_json').notNull().default('[]'),
+    /** Array of {index, containerId|null, state} for carousel children. */
+    childrenJson: text('children_json').notNull().default('[]'),
+    /** Parent (carousel) or single media container id. */
+    containerId: text('container_id'),
+    /** Instagram media id once published. */
+    mediaId: text('media_id'),
+    permalink: text('permalink'),
+    state: text('state', { enum: POST_STATES }).notNull().default('pending'),
+    progress: real('progress').notNull().default(0),
+    errorCode: integer('error_code'),
+    errorSubcode: integer('error_subcode'),
+    errorMessage: text('error_message'),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    publishedAt: integer('published_at'),
+    /** Stories only: published_at + 24 h. */
+    expiresAt: integer('expires_at'),
+  },
+  (t) => [
+    // SQLite treats NULLs as distinct, so posts without a key never collide.
+    uniqueIndex('posts_owner_idempotency_key_uq').on(t.owner, t.idempotencyKey),
+    index('posts_owner_account_created_idx').on(t.owner, t.accountId, t.createdAt),
+    index('posts_state_idx').on(t.state),
+    foreignKey({ name: 'posts_account_fk', columns: [t.owner, t.accountId], foreignColumns: [accounts.owner, accounts.id] }),
+    check('posts_kind_check', oneOf('kind', POST_KINDS)),
+    check('posts_state_check', oneOf('state', POST_STATES)),
+    check('posts_progress_check', sql.raw('"progress" >= 0 and "progress" <= 1')),
+  ],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    owner: text('owner').notNull(),
+    agent: text('agent'),
+    accountId: text('account_id'),
+    action: text('action').notNull(),
+    /** Already redacted: never holds a secret. */
+    detailJson: text('detail_json').notNull().default('{}'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('audit_log_owner_id_idx').on(t.owner, t.id)],
+);
+
+export const hashtagSearches = sqliteTable(
+  'hashtag_searches',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    owner: text('owner').notNull(),
+    accountId: text('account_id').notNull(),
+    /** Normalized: lowercase, without the leading '#'. */
+    hashtag: text('hashtag').notNull(),
+    hashtagId: text('hashtag_id').notNull(),
+    searchedAt: integer('searched_at').notNull(),
+  },
+  (t) => [
+    index('hashtag_searches_owner_account_time_idx').on(t.owner, t.accountId, t.searchedAt),
+    foreignKey({ name: 'hashtag_searches_account_fk', columns: [t.owner, t.accountId], foreignColumns: [accounts.owner, accounts.id] }).onDelete('cascade'),
+  ],
+);
