@@ -1,0 +1,115 @@
+/**
+ * The store: one SQLite connection (WAL, foreign keys on), migrations applied at open, and the
+ * repositories services use. Nothing outside this folder writes SQL.
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type { Clock } from '../clock.js';
+import { createAccountsRepo } from './accounts.js';
+import { createAgentAccountsRepo } from './agentAccounts.js';
+import { createAuditRepo } from './audit.js';
+import type { RepoContext } from './context.js';
+import { createHashtagSearchesRepo } from './hashtagSearches.js';
+import { createMediaRepo } from './media.js';
+import { createOAuthSessionsRepo } from './oauthSessions.js';
+import { createPostsRepo } from './posts.js';
+import type { Store } from './types.js';
+import type { TokenVault } from './vault.js';
+
+export * from './types.js';
+export { DuplicateIdempotencyKeyError, NotFoundError, StoreError } from './errors.js';
+export { DECRYPT_FAILED_MESSAGE, TokenVault, VaultError } from './vault.js';
+export { defaultDataDir, ensureDataDir, ENCRYPTION_KEY_ENV, KEY_FILE_NAME, loadOrCreateKey, parseKey } from './dataDir.js';
+export { normalizeUsername } from './accounts.js';
+export { normalizeHashtag } from './hashtagSearches.js';
+export { isMediaId, newMediaId } from './media.js';
+export { OAUTH_SESSION_TTL_MS } from './oauthSessions.js';
+export { STORY_LIFETIME_MS } from './posts.js';
+
+export interface StoreOptions {
+  /** A file path, or ':memory:' for tests. */
+  file: string;
+  vault: TokenVault;
+  clock: Clock;
+  /** Where the drizzle migrations live; defaults to the package's `drizzle/` folder. */
+  migrationsFolder?: string;
+  /** How long a statement waits for another process's write lock; default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** `drizzle/` at the package root, from `src/store/*.ts` (tsx, vitest) and `dist/store/*.js` alike. */
+export const DEFAULT_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+export function openStore(opts: StoreOptions): Store {
+  const inMemory = opts.file === ':memory:' || opts.file === '';
+  if (!inMemory && process.platform !== 'win32') restrictNewDatabaseFile(opts.file);
+  const sqlite = new Database(opts.file);
+  try {
+    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    const db = drizzle(sqlite);
+    applyMigrations(db, opts.migrationsFolder ?? DEFAULT_MIGRATIONS_FOLDER);
+
+    const ctx: RepoContext = { db, sqlite, vault: opts.vault, clock: opts.clock };
+    return {
+      accounts: createAccountsRepo(ctx),
+      oauthSessions: createOAuthSessionsRepo(ctx),
+      agentAccounts: createAgentAccountsRepo(ctx),
+      media: createMediaRepo(ctx),
+      posts: createPostsRepo(ctx),
+      audit: createAuditRepo(ctx),
+      hashtagSearches: createHashtagSearchesRepo(ctx),
+      transaction<T>(fn: () => T): T {
+        // IMMEDIATE takes the write lock up front: a deferred read-then-write can fail with SQLITE_BUSY in WAL.
+        return sqlite.transaction(fn).immediate();
+      },
+      integrityCheck(): string {
+        const problems = (sqlite.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
+        const integrityOk = problems.length === 1 && problems[0] === 'ok';
+        const foreignKeyProblems = (sqlite.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>).map(
+          (r) => `foreign key violation: ${r.table} row ${r.rowid} references a missing ${r.parent} row`,
+        );
+        if (integrityOk && foreignKeyProblems.length === 0) return 'ok';
+        return [...(integrityOk ? [] : problems), ...foreignKeyProblems].join('\n');
+      },
+      close(): void {
+        if (sqlite.open) sqlite.close();
+      },
+    };
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+}
+
+/**
+ * Runs pending migrations. drizzle reads the applied version before its BEGIN, so two processes
+ * starting together on an old database can both try the same migration; the loser's transaction
+ * rolls back and a second pass (which re-reads the version) finds nothing left to do.
+ */
+function applyMigrations(db: ReturnType<typeof drizzle>, migrationsFolder: string): void {
+  try {
+    migrate(db, { migrationsFolder });
+  } catch (first) {
+    try {
+      migrate(db, { migrationsFolder });
+    } catch {
+      throw first;
+    }
+  }
+}
+
+/** Creates the database file owner-only (0600) before SQLite does; its -wal and -shm files copy that mode. */
+function restrictNewDatabaseFile(file: string): void {
+  if (file.startsWith('file:')) return;
+  try {
+    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { and, eq, inArray, isNotNull, lte } from 'drizzle-orm';
+import type { RepoContext } from './context.js';
+import { media } from './schema.js';
+import type { MediaCreate, MediaRecord, MediaRepo } from './types.js';
+
+const MEDIA_ID = /^[0-9a-f]{32}$/;
+
+/** A new media reference id: 32 lowercase hex characters (128 random bits). */
+export function newMediaId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function isMediaId(value: string): boolean {
+  return MEDIA_ID.test(value);
+}
+
+export function createMediaRepo({ db, clock }: RepoContext): MediaRepo {
+  return {
+    create(r: MediaCreate): MediaRecord {
+      const id = r.id ?? newMediaId();
+      if (!isMediaId(id)) throw new RangeError(`a media id must be 32 lowercase hex characters (got "${id}")`);
+      return db
+        .insert(media)
+        .values({
+          id,
+          owner: r.owner,
+          source: r.source,
+          localPath: r.localPath,
+          url: r.url,
+          checksum: r.checksum,
+          mimeType: r.mimeType,
+          sizeBytes: r.sizeBytes,
+          width: r.width,
+          height: r.height,
+          durationMs: r.durationMs,
+          usedByPostId: null,
+          usedAt: null,
+          createdAt: clock.now(),
+          expiresAt: r.expiresAt,
+        })
+        .returning()
+        .get();
+    },
+
+    get(owner, id) {
+      return db.select().from(media).where(and(eq(media.owner, owner), eq(media.id, id))).get();
+    },
+
+    markUsed(ids, postId) {
+      if (ids.length === 0) return;
+      const usedAt = clock.now();
+      db.update(media).set({ usedByPostId: postId, usedAt }).where(inArray(media.id, ids)).run();
+    },
+
+    usedLocalPaths(owner) {
+      const rows = db
+        .selectDistinct({ localPath: media.localPath })
+        .from(media)
+        .where(and(eq(media.owner, owner), isNotNull(media.usedByPostId), isNotNull(media.localPath)))
+        .all();
+      return new Set(rows.map((r) => r.localPath!));
+    },
+
+    listExpired() {
+      return db.select().from(media).where(lte(media.expiresAt, clock.now())).orderBy(media.expiresAt).all();
+    },
+
+    delete(id) {
+      db.delete(media).where(eq(media.id, id)).run();
+    },
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * The records and repository contracts of the store. Services code against these; the SQL lives in
+ * the repository files.
+ */
+import type { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES } from './schema.js';
+
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+export type LoginType = (typeof LOGIN_TYPES)[number];
+export type OAuthSessionStatus = (typeof OAUTH_SESSION_STATUSES)[number];
+export type MediaSource = (typeof MEDIA_SOURCES)[number];
+export type PostKind = (typeof POST_KINDS)[number];
+export type PostState = (typeof POST_STATES)[number];
+
+export interface AccountRecord {
+  owner: string;
+  /** Instagram user id (publishing id); a string because it exceeds 2^53. */
+  id: string;
+  appScopedId: string | null;
+  username: string;
+  name: string | null;
+  biography: string | null;
+  website: string | null;
+  profilePictureUrl: string | null;
+  accountType: string | null;
+  loginType: LoginType;
+  pageId: string | null;
+  followersCount: number | null;
+  followsCount: number | null;
+  mediaCount: number | null;
+  /** Decrypted on read; stored only encrypted. */
+  accessToken: string | null;
+  tokenIssuedAt: number | null;
+  tokenExpiresAt: number | null;
+  lastRefreshAt: number | null;
+  lastRefreshError: string | null;
+  status: AccountStatus;
+  statusReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type AccountProfile = Pick<
+  AccountRecord,
+  'username' | 'name' | 'biography' | 'website' | 'profilePictureUrl' | 'accountType' | 'followersCount' | 'followsCount' | 'mediaCount' | 'appScopedId'
+>;
+
+export type AccountUpsert = Omit<AccountRecord, 'createdAt' | 'updatedAt' | 'lastRefreshError' | 'statusReason'> &
+  Partial<Pick<AccountRecord, 'lastRefreshError' | 'statusReason'>>;
+
+export interface AccountTokenUpdate {
+  accessToken: string;
+  issuedAt: number;
+  expiresAt: number | null;
+  /** Defaults to the clock's now. */
+  lastRefreshAt?: number;
+}
+
+export interface AccountsRepo {
+  /** Inserts or replaces the account (created_at kept); lastRefreshError/statusReason default to null, so a reconnect with status 'active' clears them. */
+  upsert(input: AccountUpsert): AccountRecord;
+  get(owner: string, id: string): AccountRecord | undefined;
+  /** Case-insensitive; a leading '@' is ignored. */
+  findByUsername(owner: string, username: string): AccountRecord | undefined;
+  list(owner: string): AccountRecord[];
+  /** Every owner's active accounts that hold a token (the refresh sweep). */
+  listWithTokens(): AccountRecord[];
+  /** A successful exchange or refresh: new token, clears lastRefreshError. */
+  updateToken(owner: string, id: string, t: AccountTokenUpdate): void;
+  recordRefreshError(owner: string, id: string, message: string): void;
+  updateProfile(owner: string, id: string, p: Partial<AccountProfile>): void;
+  setStatus(owner: string, id: string, status: AccountStatus, reason?: string | null): void;
+  /** Removes the token and marks the account disconnected; posts, audit entries and toggles are kept. */
+  disconnect(owner: string, id: string): void;
+}
+
+export interface OAuthSession {
+  state: string;
+  /** Decrypted on read; stored only encrypted. */
+  codeVerifier: string;
+  loginType: LoginType;
+  owner: string;
+  agent: string;
+  redirectUri: string;
+  status: OAuthSessionStatus;
+  result: unknown;
+  error: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface OAuthSessionCreate {
+  state: string;
+  codeVerifier: string;
+  loginType: LoginType;
+  owner: string;
+  agent: string;
+  redirectUri: string;
+  /** Default 10 minutes. */
+  ttlMs?: number;
+}
+
+export interface OAuthSessionsRepo {
+  create(s: OAuthSessionCreate): OAuthSession;
+  /** The session whatever its status or expiry. */
+  get(state: string): OAuthSession | undefined;
+  /** Atomically pending → exchanging; undefined if missing, expired or not pending, so a state is used once. */
+  claim(state: string): OAuthSession | undefined;
+  /** Stores the outcome (passed through redact(): put no secret in it). A session already completed or failed keeps its first outcome. */
+  complete(state: string, result: unknown): void;
+  fail(state: string, error: string): void;
+  /** Any non-expired pending session (the callback listener runs while true). */
+  hasPending(): boolean;
+  /** Deletes sessions past their expiry, whatever their status; returns how many. */
+  purgeExpired(): number;
+}
+
+export interface AgentAccountsRepo {
+  setEnabled(owner: string, agent: string, accountId: string, enabled: boolean): void;
+  /** True unless the agent was explicitly disabled for the account. */
+  isEnabled(owner: string, agent: string, accountId: string): boolean;
+  disabledFor(owner: string, agent: string): Set<string>;
+}
+
+export interface MediaRecord {
+  /** 32 lowercase hex characters. */
+  id: string;
+  owner: string;
+  source: MediaSource;
+  localPath: string | null;
+  url: string | null;
+  /** sha256 hex. */
+  checksum: string | null;
+  mimeType: string | null;
+  sizeBytes: number | null;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  usedByPostId: string | null;
+  usedAt: number | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type MediaCreate = Omit<MediaRecord, 'id' | 'createdAt' | 'usedByPostId' | 'usedAt'> & { id?: string };
+
+export interface MediaRepo {
+  /** Generates a 32-hex id unless one is given (it must be 32 lowercase hex characters). */
+  create(r: MediaCreate): MediaRecord;
+  get(owner: string, id: string): MediaRecord | undefined;
+  markUsed(ids: string[], postId: string): void;
+  /** Local paths of this owner's media already used by a post. */
+  usedLocalPaths(owner: string): Set<string>;
+  /** Every owner's media whose expiresAt has passed. */
+  listExpired(): MediaRecord[];
+  delete(id: string): void;
+}
+
+export interface ChildContainer {
+  index: number;
+  containerId: string | null;
+  state: string;
+}
+
+export interface PostRecord {
+  id: string;
+  owner: string;
+  accountId: string;
+  idempotencyKey: string | null;
+  kind: PostKind;
+  caption: string | null;
+  options: Record<string, unknown>;
+  inputs: unknown[];
+  children: ChildContainer[];
+  containerId: string | null;
+  mediaId: string | null;
+  permalink: string | null;
+  state: PostState;
+  progress: number;
+  errorCode: number | null;
+  errorSubcode: number | null;
+  errorMessage: string | null;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  publishedAt: number | null;
+  expiresAt: number | null;
+}
+
+export interface PostCreate {
+  /** Generated (a UUID) when absent. */
+  id?: string;
+  owner: string;
+  accountId: string;
+  idempotencyKey?: string | null;
+  kind: PostKind;
+  caption?: string | null;
+  options?: Record<string, unknown>;
+  inputs: unknown[];
+}
+
+export type PostPatch = Partial<Omit<PostRecord, 'id' | 'owner' | 'createdAt'>>;
+
+export interface PostFailure {
+  code?: number | null;
+  subcode?: number | null;
+  message: string;
+}
+
+export interface PostsRepo {
+  /** State pending. Throws DuplicateIdempotencyKeyError (carrying the existing post) when (owner, key) exists. */
+  create(p: PostCreate): PostRecord;
+  get(owner: string, id: string): PostRecord | undefined;
+  /** Unscoped: for the publisher resuming its own work, never for answering a user. */
+  getById(id: string): PostRecord | undefined;
+  findByIdempotencyKey(owner: string, key: string): PostRecord | undefined;
+  /** Sets updatedAt to now (unless the patch sets it). Throws NotFoundError for an unknown id. */
+  update(id: string, patch: PostPatch): PostRecord;
+  /** Inserts or replaces the child at `index` in one transaction. */
+  setChildContainer(id: string, index: number, containerId: string | null, state: string): void;
+  /** State completed, progress 1, publishedAt now, expiresAt now + 24 h for stories; clears the error fields. */
+  markPublished(id: string, mediaId: string, permalink?: string | null): PostRecord;
+  markFailed(id: string, err: PostFailure): PostRecord;
+  /** Every owner's posts not completed or failed, oldest first. */
+  listInFlight(): PostRecord[];
+  /** Newest first; default limit 50. */
+  listForAccount(owner: string, accountId: string, limit?: number): PostRecord[];
+}
+
+export interface AuditEntry {
+  id: number;
+  owner: string;
+  agent: string | null;
+  accountId: string | null;
+  action: string;
+  detail: Record<string, unknown>;
+  createdAt: number;
+}
+
+export interface AuditRecordInput {
+  owner: string;
+  agent: string | null;
+  accountId: string | null;
+  action: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRepo {
+  /** The detail goes through redact() from src/log.ts before it is stored. */
+  record(e: AuditRecordInput): void;
+  /** Newest first; default limit 100. */
+  list(owner: string, limit?: number): AuditEntry[];
+}
+
+export interface HashtagSearch {
+  hashtag: string;
+  hashtagId: string;
+  firstSearchedAt: number;
+}
+
+export interface HashtagSearchesRepo {
+  /** The hashtag is normalized: trimmed, leading '#' removed, lowercase. */
+  record(owner: string, accountId: string, hashtag: string, hashtagId: string): void;
+  /** Distinct hashtags searched at or after `sinceMs` (the 30-per-7-days budget), oldest first. */
+  uniqueSince(owner: string, accountId: string, sinceMs: number): HashtagSearch[];
+}
+
+export interface Store {
+  accounts: AccountsRepo;
+  oauthSessions: OAuthSessionsRepo;
+  agentAccounts: AgentAccountsRepo;
+  media: MediaRepo;
+  posts: PostsRepo;
+  audit: AuditRepo;
+  hashtagSearches: HashtagSearchesRepo;
+  /** A synchronous better-sqlite3 transaction (BEGIN IMMEDIATE); nested calls become savepoints. */
+  transaction<T>(fn: () => T): T;
+  /** 'ok' when PRAGMA integrity_check and foreign_key_check pass; otherwise the problems, one per line. */
+  integrityCheck(): string;
+  close(): void;
+}

@@ -1,0 +1,167 @@
+/** Account tools: connect (login link, pasted redirect, token import), list, per-agent toggle, disconnect. */
+import { z } from 'zod';
+import { defineTool } from '../mcp/tool.js';
+import type { ToolContext } from '../mcp/context.js';
+import { AppError } from '../errors.js';
+
+const accountView = z.object({
+  id: z.string(),
+  username: z.string(),
+  name: z.string().nullable(),
+  account_type: z.string().nullable(),
+  login_type: z.enum(['instagram', 'facebook']),
+  followers_count: z.number().nullable(),
+  follows_count: z.number().nullable(),
+  media_count: z.number().nullable(),
+  status: z.enum(['active', 'needs_reauth', 'disconnected']),
+  status_reason: z.string().nullable(),
+  enabled: z.boolean(),
+  token_expires_at: z.string().nullable(),
+  page_id: z.string().nullable(),
+  resource_uri: z.string(),
+  analytics: z
+    .object({ period: z.string(), reach: z.number().nullable(), views: z.number().nullable(), note: z.string().optional() })
+    .optional(),
+});
+
+const caller = (ctx: ToolContext) => ({ owner: ctx.owner, agent: ctx.agent });
+
+export const authenticateTool = defineTool({
+  name: 'instagram_authenticate',
+  title: 'Connect an Instagram account',
+  description:
+    'Connects an Instagram professional account. Without arguments it returns a login link (Instagram Login; login_type "facebook" for Facebook Login, needed for hashtag search and competitor stats) — give it to the user; once they approve, the account is connected. If the browser ends on an error page, pass the URL from its address bar as callback_url. An existing long-lived token can be imported with access_token. Also used to reconnect an account that needs re-authentication.',
+  toolset: 'accounts',
+  input: z.object({
+    login_type: z.enum(['instagram', 'facebook']).optional().describe('instagram (default) or facebook (Facebook Login, through a Facebook Page).'),
+    callback_url: z.string().max(4096).optional().describe('The URL the browser was redirected to after approving (or just the code, with state).'),
+    state: z.string().max(200).optional().describe('The state of the login, when callback_url is a bare code.'),
+    access_token: z.string().min(20).max(1024).optional().describe('An existing long-lived access token to import instead of logging in.'),
+    wait_seconds: z.number().int().min(0).max(300).optional().describe('How long to wait for the user to finish the login before returning (default 0, or 120 when the client opened the link).'),
+  }),
+  output: z.object({
+    status: z.enum(['connected', 'awaiting_user']),
+    login_type: z.enum(['instagram', 'facebook']),
+    authorization_url: z.string().optional(),
+    state: z.string().optional(),
+    expires_at: z.string().optional(),
+    connected: z.array(accountView),
+    pages_without_instagram: z.array(z.object({ page_id: z.string(), name: z.string() })),
+    next_step: z.string(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async handler(args, ctx) {
+    const accounts = ctx.app.accounts;
+    const connected = (r: Awaited<ReturnType<typeof accounts.importToken>>, how: string) => ({
+      status: 'connected' as const,
+      login_type: r.login_type,
+      connected: r.connected,
+      pages_without_instagram: r.pages_without_instagram,
+      next_step: `${how} ${r.connected.length ? `Connected ${r.connected.map((a) => `@${a.username}`).join(', ')}.` : 'No Instagram account was found.'}${
+        r.pages_without_instagram.length ? ` ${r.pages_without_instagram.length} Facebook Page(s) have no linked Instagram professional account: link one in the Instagram app (Settings → Account → Sharing to other apps / Accounts Center), then run instagram_authenticate again.` : ''
+      } Use instagram_accounts to see them.`,
+    });
+    if (args.access_token) {
+      return connected(await accounts.importToken(caller(ctx), args.access_token, args.login_type), 'Token imported.');
+    }
+    if (args.callback_url) {
+      return connected(await accounts.completeLogin(caller(ctx), args.callback_url, args.state), 'Login completed.');
+    }
+    const start = await accounts.startLogin(caller(ctx), args.login_type ?? accounts.defaultLoginType());
+    if (ctx.app.sandbox) {
+      const result = await accounts.completeInSandbox(caller(ctx), start);
+      return connected(result, 'Sandbox: the emulator approved the login in place of a browser (no real Instagram account involved).');
+    }
+    const opened = await ctx.openUrl(start.authorization_url, 'Log in to Instagram to connect your account to this assistant.');
+    const waitMs = (args.wait_seconds ?? (opened === 'accepted' ? 120 : 0)) * 1000;
+    if (waitMs > 0 && start.callback !== 'paste_only') {
+      const outcome = await accounts.waitForSession(start.state, waitMs, ctx.signal);
+      if (outcome === 'completed') {
+        const list = accounts.list(caller(ctx)).map((a) => accounts.view(a.account, a.enabled));
+        return { status: 'connected', login_type: start.login_type, connected: list, pages_without_instagram: [], next_step: 'Login completed in the browser.' };
+      }
+      if (outcome === 'failed') {
+        throw new AppError('login_failed', 'The login in the browser did not complete.', 'Run instagram_authenticate again for a new link.');
+      }
+    }
+    const how =
+      start.callback === 'paste_only'
+        ? 'After approving, copy the URL from the browser address bar and call instagram_authenticate with callback_url set to it.'
+        : 'After approving, the account connects by itself (check with instagram_accounts). If the browser shows an error page instead, pass its address-bar URL as callback_url.';
+    return {
+      status: 'awaiting_user',
+      login_type: start.login_type,
+      authorization_url: start.authorization_url,
+      state: start.state,
+      expires_at: start.expires_at,
+      connected: [],
+      pages_without_instagram: [],
+      next_step: `Give the user this link to open in a browser (valid 10 minutes): ${start.authorization_url} — ${how}`,
+    };
+  },
+});
+
+export const accountsTool = defineTool({
+  name: 'instagram_accounts',
+  title: 'List connected Instagram accounts',
+  description:
+    'Lists the Instagram accounts this agent may use, with username, name, type, follower/following/media counts, status and token expiry. refresh re-reads them from Instagram; include_analytics adds reach and views of the last 7 days; include_disabled also lists accounts disabled for this agent.',
+  toolset: 'accounts',
+  input: z.object({
+    refresh: z.boolean().optional().describe('Re-read profiles and counts from Instagram.'),
+    include_analytics: z.boolean().optional().describe('Add reach and views of the last 7 days where the account allows insights.'),
+    include_disabled: z.boolean().optional().describe('Also list accounts disabled for this agent.'),
+  }),
+  output: z.object({ accounts: z.array(accountView), count: z.number(), next_step: z.string().optional() }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(args, ctx) {
+    const svc = ctx.app.accounts;
+    const entries = svc.list(caller(ctx), { includeDisabled: args.include_disabled });
+    const out = [];
+    for (const entry of entries) {
+      let account = entry.account;
+      let analytics: z.infer<typeof accountView>['analytics'];
+      if (account.status === 'active' && account.accessToken) {
+        if (args.refresh) account = await svc.refreshProfile(caller(ctx), account, ctx.signal);
+        if (args.include_analytics) analytics = await ctx.app.reader.accountSummary(caller(ctx), account, ctx.signal);
+      }
+      out.push({ ...svc.view(account, entry.enabled), ...(analytics ? { analytics } : {}) });
+    }
+    return {
+      accounts: out,
+      count: out.length,
+      ...(out.length === 0 ? { next_step: 'No account connected yet: run instagram_authenticate.' } : {}),
+      ...(out.some((a) => a.status === 'needs_reauth') ? { next_step: 'Some accounts need re-authentication: run instagram_authenticate for them.' } : {}),
+    };
+  },
+});
+
+export const setAccountEnabledTool = defineTool({
+  name: 'instagram_set_account_enabled',
+  title: 'Enable or disable an account for this agent',
+  description: 'Turns an account on or off for this agent (MCP client) only; other agents keep their own setting. Disabled accounts are hidden from this agent\'s tools.',
+  toolset: 'accounts',
+  input: z.object({ account: z.string().min(1).max(100).describe('Account id or @username.'), enabled: z.boolean() }),
+  output: z.object({ account: accountView, agent: z.string() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async handler(args, ctx) {
+    const account = ctx.app.accounts.setEnabled(caller(ctx), args.account, args.enabled);
+    return { account: ctx.app.accounts.view(account, args.enabled), agent: ctx.agent };
+  },
+});
+
+export const disconnectTool = defineTool({
+  name: 'instagram_disconnect',
+  title: 'Disconnect an Instagram account',
+  description: 'Removes the stored access token of an account. Its post history is kept; connect it again with instagram_authenticate.',
+  toolset: 'accounts',
+  input: z.object({ account: z.string().min(1).max(100).optional().describe('Account id or @username; optional with exactly one account.') }),
+  output: z.object({ account: accountView, next_step: z.string() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  async handler(args, ctx) {
+    const account = ctx.app.accounts.disconnect(caller(ctx), args.account);
+    return { account: ctx.app.accounts.view(account, true), next_step: `@${account.username} is disconnected; its history is kept. Run instagram_authenticate to connect it again.` };
+  },
+});
+
+export const accountTools = [authenticateTool, accountsTool, setAccountEnabledTool, disconnectTool];
