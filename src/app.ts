@@ -108,7 +108,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
         const timer = setInterval(() => {
           Promise.resolve()
             .then(fn)
-            .catch((err) => logger.warn('background task failed', { error: err }));
+            .catch((err: unknown) => logger.warn('background task failed', { error: err }));
         }, ms);
         timer.unref();
         timers.push(timer);
@@ -117,7 +117,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       every(10 * 60 * 1000, () => library.cleanupExpired());
       void accounts.importConfiguredToken().catch((err) => logger.error('could not import INSTAGRAM_ACCESS_TOKEN', { error: err }));
       void accounts.refreshSweep().catch((err) => logger.warn('token refresh sweep failed', { error: err }));
-      void publisher.resumeInFlight().catch((err) => logger.warn('resuming posts failed', { error: err }));
+      void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
     },
     async close() {
       if (closed) return;

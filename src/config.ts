@@ -143,7 +143,8 @@ const rawSchema = z.object({
     .string()
     .optional()
     .transform((s) => (s && s.trim() ? s.trim() : '8787'))
-    .pipe(z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535')),
+    .transform((s) => Number(s))
+    .pipe(z.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535')),
   INSTAGRAM_MCP_HOST: z
     .string()
     .optional()
@@ -152,7 +153,8 @@ const rawSchema = z.object({
     .string()
     .optional()
     .transform((s) => (s && s.trim() ? s.trim() : '60'))
-    .pipe(z.coerce.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0').max(3600, 'must be ≤ 3600')),
+    .transform((s) => Number(s))
+    .pipe(z.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0').max(3600, 'must be ≤ 3600')),
   INSTAGRAM_MCP_LOG_LEVEL: z
     .string()
     .optional()

@@ -549,6 +549,7 @@ export class GraphHttp {
         code: error.code,
         subcode: error.subcode,
         fbtraceId: error.fbtraceId,
+        message: error.message,
       });
       throw error;
     }

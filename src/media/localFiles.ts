@@ -157,6 +157,9 @@ export async function resolveLocalMedia(inputPath: string, mediaDirs: string[]):
   const { dirs, configured } = await realMediaDirs(mediaDirs);
   const candidates = toAbsoluteCandidates(inputPath, dirs);
 
+  if (candidates.some((c) => dirs.some((d) => c === d.given || c === d.real))) {
+    throw new MediaPathError('not_regular_file', 'That path is a media folder, not a file. Give the path of a photo or video inside it.');
+  }
   // Lexical gate first: a path that is not even spelled inside a media folder is refused without
   // touching the filesystem (no existence oracle for files elsewhere).
   const lexicallyInside = candidates.filter((c) => dirs.some((d) => isInside(c, d.given) || isInside(c, d.real)));

@@ -36,7 +36,7 @@ export const LIMITS = {
   /** Feed, carousel and story images and reel covers (Meta's error message says 8 MiB). */
   imageMaxBytes: 8 * MiB,
   /** Feed and carousel images: the whole range 4:5 to 1.91:1, inclusive; epsilon absorbs float rounding. */
-  aspect: { min: 0.8, max: 1.91, epsilon: 1e-3 },
+  aspect: { min: 0.8, max: 1.91, epsilon: 1e-4 },
   /** Instagram upscales narrower images and downscales wider ones; fixImage downscales to maxWidth itself. */
   image: { minWidth: 320, maxWidth: 1440 },
   altTextMaxChars: 1000,

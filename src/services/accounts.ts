@@ -380,7 +380,7 @@ export class AccountService {
     try {
       const result =
         session.loginType === 'instagram'
-          ? await this.finishInstagramLogin(who, parsed.code, session.redirectUri)
+          ? await this.finishInstagramLogin(who, parsed.code, session.redirectUri, session.codeVerifier)
           : await this.finishFacebookLogin(who, parsed.code, session.redirectUri);
       this.o.store.oauthSessions.complete(state, { accounts: result.connected.map((a) => a.id) });
       return result;
@@ -396,9 +396,9 @@ export class AccountService {
     }
   }
 
-  private async finishInstagramLogin(who: Caller, code: string, redirectUri: string): Promise<ConnectResult> {
+  private async finishInstagramLogin(who: Caller, code: string, redirectUri: string, codeVerifier: string): Promise<ConnectResult> {
     const app = this.o.config.instagramApp!;
-    const short = await exchangeInstagramCode(this.o.graph, { appId: app.appId, appSecret: app.appSecret, redirectUri, code });
+    const short = await exchangeInstagramCode(this.o.graph, { appId: app.appId, appSecret: app.appSecret, redirectUri, code, codeVerifier });
     registerSecret(short.accessToken);
     const long = await exchangeInstagramLongLived(this.o.graph, { appSecret: app.appSecret, shortToken: short.accessToken });
     registerSecret(long.accessToken);

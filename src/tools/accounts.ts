@@ -78,7 +78,7 @@ export const authenticateTool = defineTool({
       const outcome = await accounts.waitForSession(start.state, waitMs, ctx.signal);
       if (outcome === 'completed') {
         const list = accounts.list(caller(ctx)).map((a) => accounts.view(a.account, a.enabled));
-        return { status: 'connected', login_type: start.login_type, connected: list, pages_without_instagram: [], next_step: 'Login completed in the browser.' };
+        return { status: 'connected' as const, login_type: start.login_type, connected: list, pages_without_instagram: [], next_step: 'Login completed in the browser.' };
       }
       if (outcome === 'failed') {
         throw new AppError('login_failed', 'The login in the browser did not complete.', 'Run instagram_authenticate again for a new link.');
@@ -89,7 +89,7 @@ export const authenticateTool = defineTool({
         ? 'After approving, copy the URL from the browser address bar and call instagram_authenticate with callback_url set to it.'
         : 'After approving, the account connects by itself (check with instagram_accounts). If the browser shows an error page instead, pass its address-bar URL as callback_url.';
     return {
-      status: 'awaiting_user',
+      status: 'awaiting_user' as const,
       login_type: start.login_type,
       authorization_url: start.authorization_url,
       state: start.state,

@@ -173,7 +173,9 @@ describe('retries', () => {
   });
 
   it('does NOT retry a write after a dropped connection: network, notApplied false', async () => {
-    stub.handler = (_r, _res, raw) => raw.socket.destroy();
+    stub.handler = (_r, _res, raw) => {
+      raw.socket.destroy();
+    };
     const err = await fixture.http
       .request({ host: 'instagram_graph', method: 'POST', path: '/1/media_publish', form: { creation_id: '9' } })
       .catch((e) => e);

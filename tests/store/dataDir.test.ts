@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultDataDir, ensureDataDir, KEY_FILE_NAME, loadOrCreateKey } from '../../src/store/index.js';
 import { tempDir } from './helpers.js';
@@ -33,6 +35,24 @@ describe('loadOrCreateKey', () => {
     expect(mode(file)).toBe(0o600);
     expect(fs.readdirSync(dir)).toEqual([KEY_FILE_NAME]); // no temporary file left behind
     expect(loadOrCreateKey(dir).equals(key)).toBe(true);
+  });
+
+  it('gives processes racing to create the key the same key', async () => {
+    const dir = path.join(tempDir(), 'data');
+    const script = fileURLToPath(new URL('./fixtures/loadKey.ts', import.meta.url));
+    const startAt = Date.now() + 1500; // after every child has loaded
+    const run = () =>
+      new Promise<{ code: number | null; key: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', script, dir, String(startAt)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let key = '';
+        child.stderr.on('data', (chunk: Buffer) => (key += chunk.toString()));
+        child.on('close', (code) => resolve({ code, key }));
+      });
+    const results = await Promise.all(Array.from({ length: 6 }, run));
+    const onDisk = fs.readFileSync(path.join(dir, KEY_FILE_NAME), 'utf8').trim();
+    expect(onDisk).toMatch(/^[0-9a-f]{64}$/);
+    expect(results).toEqual(results.map(() => ({ code: 0, key: onDisk })));
+    expect(fs.readdirSync(dir)).toEqual([KEY_FILE_NAME]);
   });
 
   posixOnly('tightens a key file that was made readable by others', () => {

@@ -75,8 +75,9 @@ describe('openStore', () => {
   it('creates the database file readable by its owner only', () => {
     if (process.platform === 'win32') return;
     const file = path.join(tempDir(), 'store.sqlite');
-    openTestStore({ file });
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const { store } = openTestStore({ file });
+    store.accounts.upsert(accountInput());
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
   });
 
   it('passes the integrity check', () => {

@@ -38,7 +38,7 @@ describe('TokenVault', () => {
     [1, 'iv'],
     [2, 'tag'],
     [3, 'ciphertext'],
-  ] as const)('detects a flipped byte in the %s field (%s)', (field) => {
+  ] as const)('detects a flipped byte in the %s field (%s)', (field, _name) => {
     const vault = new TokenVault(key);
     const stored = vault.encrypt('IGAAsecretTOKEN1234567890');
     expect(() => vault.decrypt(tamper(stored, field))).toThrow(VaultError);

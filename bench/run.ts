@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: every figure a ratio against a baseline measured side by side in this run.
+ * Prints a table and writes bench/results.json.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { benchColdStart } from './coldStart.js';
+
+interface Row {
+  benchmark: string;
+  measured: string;
+  baseline: string;
+  ratio: string;
+  goal: string;
+  met: boolean | null;
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  const want = (name: string) => only.length === 0 || only.includes(name);
+  const rows: Row[] = [];
+  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+
+  if (want('cold-start')) {
+    const r = await benchColdStart();
+    results.coldStart = r;
+    rows.push({ benchmark: 'cold start → tools/list', measured: `${r.serverMs.toFixed(0)} ms`, baseline: `${r.baselineMs.toFixed(0)} ms (minimal SDK server)`, ratio: `${r.ratio.toFixed(2)}x`, goal: '≤ 1.3x', met: r.ratio <= 1.3 });
+  }
+
+  const { runMore } = await import('./more.js');
+  await runMore(want, rows, results);
+
+  const widths = ['benchmark', 'measured', 'baseline', 'ratio', 'goal', 'met'].map((k) => Math.max(k.length, ...rows.map((r) => String(r[k as keyof Row]).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(['benchmark', 'measured', 'baseline', 'ratio', 'goal', 'met']));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line([r.benchmark, r.measured, r.baseline, r.ratio, r.goal, r.met === null ? '-' : r.met ? 'yes' : 'no']));
+  writeFileSync(path.join(import.meta.dirname, 'results.json'), `${JSON.stringify({ ...results, table: rows }, null, 2)}\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
