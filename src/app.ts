@@ -115,6 +115,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       };
       every(60 * 60 * 1000, () => accounts.refreshSweep());
       every(10 * 60 * 1000, () => library.cleanupExpired());
+      every(60 * 1000, () => mediaHost.sweep());
       void accounts.importConfiguredToken().catch((err) => logger.error('could not import INSTAGRAM_ACCESS_TOKEN', { error: err }));
       void accounts.refreshSweep().catch((err) => logger.warn('token refresh sweep failed', { error: err }));
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));

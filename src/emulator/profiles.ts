@@ -2,7 +2,7 @@
  * Profiles (reference §2, §1.2): the IG user node on both hosts, the Facebook user (`/me`), its Pages
  * (`/me/accounts`) and the Page node with `instagram_business_account`.
  */
-import { isIgUserNode, requireScope, requireToken, resolveIgUser } from './auth.js';
+import { isIgUserNode, requireToken, resolveIgUser } from './auth.js';
 import { errors } from './errors.js';
 import { parseFields, renderNode, type NodeSchema } from './fields.js';
 import { mediaEdgeField, storiesEdgeField } from './reading.js';
@@ -156,7 +156,6 @@ function requirePagesScope(ctx: RequestContext, record: TokenRecord): void {
     const code = ctx.state.config.permissionErrorCode;
     throw errors.permission(code, 'pages_show_list');
   }
-  void requireScope;
 }
 
 /** One stable Page token per (user token, page); never expires when the user token is long-lived. */

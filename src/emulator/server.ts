@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { parseJsonLossless } from '../json.js';
 import { extractToken, requireToken } from './auth.js';
 import type { FaultInjector, HoldRegistry, RequestLog } from './controls.js';
-import { EmulatedGraphError, InstagramApiError, errors } from './errors.js';
+import { EmulatedGraphError, InstagramApiError, defaultMessageFor, errors } from './errors.js';
 import { oauthRoutes } from './oauth.js';
 import { profileRoutes } from './profiles.js';
 import { publishingRoutes } from './publishing.js';
@@ -243,7 +243,7 @@ export class EmulatorServer {
         const error = new EmulatedGraphError({
           code: fault.code,
           subcode: fault.subcode,
-          message: fault.message ?? (await import('./errors.js')).defaultMessageFor(fault.code, fault.subcode),
+          message: fault.message ?? defaultMessageFor(fault.code, fault.subcode),
           httpStatus: fault.httpStatus,
           isTransient: fault.isTransient,
         });
@@ -395,9 +395,8 @@ async function readBody(ctx: RequestContext): Promise<void> {
   }
   if (contentType.includes('multipart/form-data')) {
     ctx.bodyKind = 'multipart';
-    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
     const original = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(String(ctx.headers['content-type']));
-    if (boundary && original) Object.assign(ctx.params, parseMultipart(body, (original[1] ?? original[2])!.trim()));
+    if (original) Object.assign(ctx.params, parseMultipart(body, (original[1] ?? original[2])!.trim()));
     return;
   }
   if (contentType.includes('application/x-www-form-urlencoded') || contentType === '') {

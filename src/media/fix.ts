@@ -31,7 +31,8 @@ export type MediaFixErrorCode =
   | 'unsupported_format'
   | 'input_too_large'
   | 'decode_failed'
-  | 'cannot_fit';
+  | 'cannot_fit'
+  | 'invalid_option';
 
 export class MediaFixError extends Error {
   override readonly name = 'MediaFixError';
@@ -54,7 +55,7 @@ export interface FixImageOptions {
 const MAX_INPUT_BYTES = 200 * 1024 * 1024;
 /** Decoded pixel cap (sharp default: 0x3FFF²) guards against decompression bombs. */
 const MAX_INPUT_PIXELS = 268_402_689;
-const QUALITIES = [90, 85, 82, 78, 74, 70, 65, 60, 55, 50];
+const QUALITIES = [90, 82, 74, 66, 58, 50];
 const FORMAT_LABEL: Record<string, string> = {
   png: 'PNG',
   webp: 'WebP',
@@ -77,6 +78,8 @@ export async function fixImage(
   }
   const ratioMode: RatioFix = options.ratio ?? 'pad';
   const background = options.background ?? 'white';
+
+  await assertColour(background);
 
   const source = typeof input === 'string' ? await readInput(input) : input;
   const before = probeBuffer(source);
@@ -130,7 +133,7 @@ export async function fixImage(
   if (orientation > 1) applied.push(`applied EXIF orientation ${orientation} (${rawW}x${rawH} stored, ${w0}x${h0} shown)`);
   if (meta.hasAlpha) applied.push(`flattened transparency onto ${background}`);
   if (meta.space && meta.space !== 'srgb' && meta.space !== 'b-w') applied.push(`converted colour space ${meta.space} to sRGB`);
-  else if (meta.hasProfile) applied.push('converted the embedded colour profile to sRGB');
+  else if (meta.hasProfile) applied.push('converted colours to sRGB (embedded colour profile removed)');
 
   // 1. Geometry: ratio fix in source pixels, then downscale to the width limit.
   let canvasW = w0;
@@ -269,6 +272,17 @@ async function readInput(path: string): Promise<Buffer> {
     return await fh.readFile();
   } finally {
     await fh.close();
+  }
+}
+
+async function assertColour(background: string): Promise<void> {
+  try {
+    await sharp({ create: { width: 1, height: 1, channels: 3, background } }).raw().toBuffer();
+  } catch {
+    throw new MediaFixError(
+      'invalid_option',
+      `'${String(background).slice(0, 40)}' is not a colour. Use a CSS colour such as white, black, #ffffff or rgb(240,240,240).`,
+    );
   }
 }
 

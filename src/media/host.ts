@@ -255,7 +255,9 @@ export class MediaHost {
       this.serveBuffer(req, res, entry, source.buffer);
     } else {
       this.serveFile(req, res, entry, source.path).catch((err: unknown) => {
-        this.log.warn('media serve failed', { ref: entry.hosted.token.slice(0, 6), error: String(err) });
+        // A fetcher closing the connection early (common with ranged video reads) is not a failure.
+        const aborted = (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+        this.log[aborted ? 'debug' : 'warn']('media serve failed', { ref: entry.hosted.token.slice(0, 6), error: String(err) });
         if (!res.headersSent) notFound(res);
         else res.destroy();
       });

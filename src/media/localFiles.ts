@@ -56,10 +56,13 @@ export function looksLikeLocalPath(s: string): boolean {
   return false;
 }
 
-function notConfigured(extra = ''): MediaPathError {
+function notConfigured(missing?: string[]): MediaPathError {
+  const what = missing
+    ? `none of the folders in ${ENV_NAME} exists (${dirList(missing)}). Create one of them or fix ${ENV_NAME}`
+    : `no media folder is configured. Set ${ENV_NAME} to one or more folders the server may read (separated by '${path.delimiter}')`;
   return new MediaPathError(
     'not_configured',
-    `Local files are disabled: no media folder is configured${extra}. Set ${ENV_NAME} to one or more folders the server may read (separated by '${path.delimiter}'), put the file in one of them, and restart the server; or pass a public https URL instead.`,
+    `Local files are disabled: ${what}, put the file there, and restart the server; or pass a public https URL of the media instead.`,
   );
 }
 
@@ -109,7 +112,7 @@ async function realMediaDirs(mediaDirs: string[]): Promise<{ dirs: MediaDir[]; c
       // A configured folder that does not exist (yet) simply allows nothing.
     }
   }
-  if (dirs.length === 0) throw notConfigured(` (none of the configured folders exists: ${dirList(configured)})`);
+  if (dirs.length === 0) throw notConfigured(configured);
   return { dirs, configured };
 }
 

@@ -335,7 +335,7 @@ function* readBox(pos: number, limit: number): Parser<Box | undefined> {
 /** Iterates the children of [start, end), calling `visit` for each; bounded against hostile inputs. */
 function* eachBox(start: number, end: number, visit: (box: Box) => Parser<boolean | void>): Parser<void> {
   let pos = start;
-  for (let guard = 0; guard < 100_000 && pos < end; guard++) {
+  for (let guard = 0; guard < 10_000 && pos < end; guard++) {
     const box = yield* readBox(pos, end);
     if (!box) return;
     const stop = yield* visit(box);
@@ -425,7 +425,7 @@ function* parseMovie(size: number, format: 'mp4' | 'mov', mimeType: string): Par
       } else if (box.type === 'trak') {
         tracks.push(yield* parseTrak(box));
       }
-      return false;
+      return tracks.length >= 64; // bounded work on hostile files
     });
     return true; // everything we need is in moov
   });

@@ -16,8 +16,8 @@ export type TargetKind =
 export interface MediaIssue {
   /**
    * Stable machine code. Captions: caption_too_long, too_many_hashtags, too_many_mentions. Images:
-   * wrong_media_kind, format_not_jpeg, heic_not_supported, jpeg_mpo_or_jps, image_too_large,
-   * aspect_ratio_out_of_range, dimensions_unknown. Videos: wrong_media_kind, video_container_unsupported,
+   * wrong_media_kind, format_not_jpeg (HEIC included, then not fixable), jpeg_mpo_or_jps,
+   * image_too_large, aspect_ratio_out_of_range, dimensions_unknown. Videos: wrong_media_kind, video_container_unsupported,
    * video_codec_unsupported, audio_codec_unsupported, video_too_short, video_too_long, duration_unknown,
    * video_too_large, moov_not_at_front, aspect_ratio_out_of_range. Carousels: carousel_too_few,
    * carousel_too_many. Alt text: alt_text_too_long.

@@ -125,6 +125,25 @@ describe('fixImage: conversion and size', () => {
     expect(meta.exif).toBeUndefined();
   });
 
+  it('converts CMYK, Display P3 and 16-bit inputs to plain 8-bit sRGB', async () => {
+    const cmyk = await sharp(await solid(300, 100, 'png')).toColourspace('cmyk').jpeg().toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
+    const fromCmyk = await fixImage(cmyk, 'feed_image');
+    expect(fromCmyk.applied).toContain('converted colour space cmyk to sRGB');
+    const p3 = await sharp(await solid(300, 100, 'png')).withIccProfile('p3').jpeg().toBuffer();
+    expect((await sharp(p3).metadata()).hasProfile).toBe(true);
+    const fromP3 = await fixImage(p3, 'feed_image');
+    expect(fromP3.applied).toContain('converted colours to sRGB (embedded colour profile removed)');
+    const deep = await sharp(await solid(300, 100, 'png')).toColourspace('rgb16').png().toBuffer();
+    expect((await sharp(deep).metadata()).depth).toBe('ushort');
+    const fromDeep = await fixImage(deep, 'feed_image');
+    for (const r of [fromCmyk, fromP3, fromDeep]) {
+      const meta = await sharp(r.buffer).metadata();
+      expect(meta).toMatchObject({ format: 'jpeg', space: 'srgb', channels: 3, depth: 'uchar', hasProfile: false });
+      expect(checkMedia(r.info, 'feed_image')).toEqual([]);
+    }
+  });
+
   it('downscales wide images to 1440 px', async () => {
     const result = await fixImage(await solid(6000, 4000, 'png'), 'feed_image');
     expect(result.info).toMatchObject({ width: 1440, height: 960 });
@@ -195,5 +214,8 @@ describe('fixImage: refusals', () => {
       code: 'not_an_image',
     });
     await expect(fixImage(Buffer.from('definitely not an image'), 'feed_image')).rejects.toMatchObject({ code: 'decode_failed' });
+    await expect(fixImage(await solid(10, 10, 'png'), 'feed_image', { background: 'notacolour' })).rejects.toMatchObject({ code: 'invalid_option' });
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+    await expect(fixImage(svg, 'feed_image')).rejects.toMatchObject({ code: 'unsupported_format' });
   });
 });

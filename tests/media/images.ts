@@ -23,7 +23,7 @@ export async function solid(width: number, height: number, format: 'jpeg' | 'png
 
 /** Random noise compresses badly: good for size limits. */
 export async function noise(width: number, height: number, format: 'jpeg' | 'png', quality = 100): Promise<Buffer> {
-  const img = sharp({ create: { width, height, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 90 } } });
+  const img = sharp({ create: { width, height, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 90 } } });
   return format === 'jpeg' ? img.jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer() : img.png({ compressionLevel: 1 }).toBuffer();
 }
 

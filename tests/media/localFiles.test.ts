@@ -129,7 +129,8 @@ describe('resolveLocalMedia', () => {
     for (const dirs of [[], ['  '], [path.join(base, 'does-not-exist')]]) {
       const err = await failure(resolveLocalMedia(path.join(media, 'a.jpg'), dirs));
       expect(err.code).toBe('not_configured');
-      expect(err.message).toMatch(/Set INSTAGRAM_MCP_MEDIA_DIRS/);
+      expect(err.message).toMatch(/INSTAGRAM_MCP_MEDIA_DIRS/);
+      expect(err.message).toMatch(dirs.length === 1 && dirs[0]!.trim() ? /none of the folders .* exists/ : /Set INSTAGRAM_MCP_MEDIA_DIRS/);
     }
   });
 

@@ -184,6 +184,39 @@ describe('probe: MP4 / MOV', () => {
   });
 });
 
+describe('probe: hostile input', () => {
+  it('never throws on truncated or corrupted files', async () => {
+    const samples = [
+      await solid(40, 30, 'jpeg'),
+      withAppSegment(await solid(40, 30, 'jpeg'), 0xe1, Buffer.concat([Buffer.from('Exif\0\0MM\0*\0\0\0\x08', 'latin1'), Buffer.alloc(30, 0xff)])),
+      await solid(40, 30, 'png'),
+      await solid(40, 30, 'webp'),
+      await solid(40, 30, 'webp', { lossless: true }),
+      await solid(40, 30, 'gif'),
+      heicHeader(400, 300, { rotate90: true }),
+      mp4Buffer({ durationSec: 5, width: 64, height: 64, moovFirst: true }),
+      mp4Buffer({ durationSec: 5, width: 64, height: 64, moovFirst: false, version1: true }),
+    ];
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (const sample of samples) {
+      for (let cut = 0; cut < Math.min(sample.length, 600); cut += 3) {
+        expect(() => probeBuffer(sample.subarray(0, cut))).not.toThrow();
+      }
+      for (let round = 0; round < 300; round++) {
+        const copy = Buffer.from(sample);
+        const flips = 1 + (rand() % 8);
+        for (let i = 0; i < flips; i++) copy[rand() % Math.min(copy.length, 700)] = rand() & 0xff;
+        const info = probeBuffer(copy);
+        expect(info.sizeBytes).toBe(copy.length);
+      }
+    }
+  });
+});
+
 describe('probeFile safety', () => {
   it('refuses a FIFO without blocking', async () => {
     const fifo = path.join(dir, 'pipe');
