@@ -33,9 +33,8 @@ function wrap(handler: (ctx: RequestContext) => RouteResult | Promise<RouteResul
     try {
       return await handler(ctx);
     } catch (error) {
-      if (error instanceof AdminError || error instanceof SyntaxError || error instanceof Error) {
-        return { status: 400, json: { error: error.message } };
-      }
+      // Bad input (AdminError, an invalid regex, an unknown account…) answers 400 with the reason.
+      if (error instanceof Error) return { status: 400, json: { error: error.message } };
       throw error;
     }
   };

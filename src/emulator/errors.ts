@@ -91,9 +91,9 @@ export class InstagramApiError extends Error {
   }
 }
 
-/** A publishing error of reference §9.4: the documented text goes in both message and error_user_msg. */
+/** A publishing error of reference §9.4 (all HTTP 400): the documented text goes in message and error_user_msg. */
 function publishing(code: number, subcode: number, message: string, title: string, isTransient = false): EmulatedGraphError {
-  return new EmulatedGraphError({ code, subcode, message, userTitle: title, userMessage: message, isTransient });
+  return new EmulatedGraphError({ code, subcode, message, userTitle: title, userMessage: message, isTransient, httpStatus: 400 });
 }
 
 export const errors = {

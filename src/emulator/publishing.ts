@@ -245,14 +245,18 @@ async function fetchImage(state: EmulatorState, url: string, checkRatio: boolean
   return { via: 'image_url', url, bytes: result.bytes, sha256: result.sha256, format: probe.format, width: probe.width, height: probe.height };
 }
 
-/** Fetches a video URL into a container; problems become the container's (delayed) ERROR. */
+/**
+ * Fetches a video URL into a container; problems become the container's (delayed) ERROR. For a
+ * resumable container (`file_url` header) an unreachable URL leaves the upload open for a retry and
+ * returns false.
+ */
 export async function fetchVideoInto(
   state: EmulatorState,
   container: EmulatedContainer,
   url: string,
   via: 'video_url' | 'file_url',
   thumbOffset = parseThumbOffsetLoose(container.params['thumb_offset']),
-): Promise<void> {
+): Promise<boolean> {
   const maxBytes = container.productType === 'STORY' ? MAX_STORY_VIDEO_BYTES : MAX_REEL_BYTES;
   const result = await fetchMedia(url, {
     maxBytes,
@@ -260,6 +264,7 @@ export async function fetchVideoInto(
     range: true,
     allowPrivate: state.config.allowPrivateFetch,
   });
+  if (!result.ok && container.upload) return false;
   if (!result.ok) {
     container.source = { via, url, bytes: 0 };
     container.failure = CONTAINER_FAILURES.fetch(url);
@@ -276,7 +281,9 @@ export async function fetchVideoInto(
     container.upload.complete = true;
     container.upload.sha256 = container.source.sha256;
   }
+  // Processing starts once the bytes are in.
   container.processingStartedAt = state.now();
+  return true;
 }
 
 function parseThumbOffsetLoose(raw: string | undefined): number | undefined {

@@ -71,7 +71,7 @@ export class EmulatorServer {
         process.stderr.write(`[emulator] internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
         if (!res.headersSent && !res.destroyed) {
           res.writeHead(500, { 'content-type': 'application/json; charset=UTF-8' });
-          res.end(JSON.stringify(errors.unsupportedRequest(req.method ?? 'GET', '?').toBody(newTraceId())));
+          res.end(JSON.stringify(new EmulatedGraphError({ code: 1, message: defaultMessageFor(1) }).toBody(newTraceId())));
         }
       });
     });
@@ -196,6 +196,17 @@ export class EmulatorServer {
     const info = { method, hostRole, path };
     await holds.gate(info);
 
+    if (graphHost) {
+      // Every Graph call (faulted ones included) counts against the budgets and carries usage headers.
+      const verdict = this.deps.limiter.admit(
+        hostRole === 'instagram_graph' ? state.apps.instagramAppId : state.apps.facebookAppId,
+        this.accountFor(ctx),
+      );
+      (ctx as ContextWithUsage).usageHeaders = verdict.headers;
+      (ctx as ContextWithUsage).throttled = verdict.error;
+      Object.assign(baseHeaders, verdict.headers);
+    }
+
     let lostResponse = false;
     const fault = faults.pick(info);
     if (fault) {
@@ -298,15 +309,8 @@ export class EmulatorServer {
   }
 
   private async route(ctx: RequestContext): Promise<RouteResult> {
-    const graphHost = ctx.hostRole === 'instagram_graph' || ctx.hostRole === 'facebook_graph';
-    if (graphHost) {
-      const verdict = this.deps.limiter.admit(
-        ctx.hostRole === 'instagram_graph' ? ctx.state.apps.instagramAppId : ctx.state.apps.facebookAppId,
-        this.accountFor(ctx),
-      );
-      (ctx as ContextWithUsage).usageHeaders = verdict.headers;
-      if (verdict.error) throw verdict.error;
-    }
+    const throttled = (ctx as ContextWithUsage).throttled;
+    if (throttled) throw throttled;
     const match = this.router.match(ctx);
     if (!match) return this.fallback(ctx);
     ctx.routeParams = match.params;
@@ -351,6 +355,8 @@ export class EmulatorServer {
 
 interface ContextWithUsage extends RequestContext {
   usageHeaders?: Record<string, string>;
+  /** Rate-limit error decided on admission, answered instead of the route. */
+  throttled?: EmulatedGraphError;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

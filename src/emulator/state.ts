@@ -242,6 +242,7 @@ export class EmulatorState {
         if (!child) continue;
         const childStatus = this.containerStatus(child, now);
         if (childStatus === 'ERROR') return 'ERROR';
+        if (childStatus === 'EXPIRED') return 'EXPIRED';
         if (childStatus === 'IN_PROGRESS') pending = true;
       }
       if (pending) return 'IN_PROGRESS';

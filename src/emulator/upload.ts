@@ -19,6 +19,8 @@ export const uploadRoutes: RouteModule = (router) => {
 
 /** Hash and head of an upload in progress, kept across the requests of one container. */
 const progress = new WeakMap<EmulatedContainer, ByteAccumulator>();
+/** Containers with a body being received right now (one writer at a time). */
+const receiving = new WeakSet<EmulatedContainer>();
 
 function failure(ctx: RequestContext, message: string, status = 400, retriable = false): RouteResult {
   ctx.req.resume(); // discard any body we will not read
@@ -52,14 +54,19 @@ async function upload(ctx: RequestContext): Promise<RouteResult> {
   const fileUrl = header(ctx, 'file_url');
   if (fileUrl) {
     ctx.req.resume();
-    await fetchVideoInto(state, container, fileUrl, 'file_url');
-    if (container.failure?.subcode === 2207052) return failure(ctx, container.failure.message);
+    if (receiving.has(container)) return failure(ctx, 'Another upload to this container is still being received.', 409, true);
+    if (!(await fetchVideoInto(state, container, fileUrl, 'file_url'))) {
+      return failure(ctx, `The media could not be fetched from this uri: ${fileUrl}`, 400, true);
+    }
     return { json: SUCCESS };
   }
 
   const fileSize = Number.parseInt(header(ctx, 'file_size') ?? '', 10);
   if (!Number.isFinite(fileSize) || fileSize <= 0) return failure(ctx, 'The file_size header is required (total bytes of the file).');
   const offset = Number.parseInt(header(ctx, 'offset') ?? '0', 10);
+  if (receiving.has(container)) {
+    return failure(ctx, `Another upload to this container is still being received (${upload.bytesReceived} bytes so far).`, 409, true);
+  }
   if (upload.fileSize !== undefined && upload.fileSize !== fileSize) {
     return failure(ctx, `file_size ${fileSize} does not match the size declared earlier (${upload.fileSize}).`);
   }
@@ -77,6 +84,7 @@ async function upload(ctx: RequestContext): Promise<RouteResult> {
   }
 
   let overflow = false;
+  receiving.add(container);
   try {
     for await (const chunk of ctx.req) {
       const buffer = chunk as Buffer;
@@ -91,6 +99,8 @@ async function upload(ctx: RequestContext): Promise<RouteResult> {
   } catch {
     // Connection died mid-body: what arrived is recorded; nobody is left to answer.
     return { handled: true };
+  } finally {
+    receiving.delete(container);
   }
   if (ctx.req.readableAborted || ctx.res.destroyed) return { handled: true };
   if (overflow) return failure(ctx, `The body holds more bytes than file_size (${fileSize}) minus offset (${offset}).`);

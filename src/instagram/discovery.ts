@@ -144,7 +144,17 @@ const zBusinessProfile = z
   })
   .loose();
 
-export type BusinessProfile = Omit<z.output<typeof zBusinessProfile>, 'media'>;
+export interface BusinessProfile {
+  id: string;
+  username?: string;
+  name?: string;
+  biography?: string;
+  website?: string;
+  followers_count?: number;
+  follows_count?: number;
+  media_count?: number;
+  profile_picture_url?: string;
+}
 
 export interface BusinessDiscoveryResult {
   profile: BusinessProfile;
@@ -183,7 +193,19 @@ export async function businessDiscovery(
     signal: opts.signal,
   });
   const parsed = parseResponse(z.object({ business_discovery: zBusinessProfile }).loose(), res.data, 'business discovery');
-  const { media, ...profile } = parsed.business_discovery;
+  const bd = parsed.business_discovery;
+  const media = bd.media;
+  const profile: BusinessProfile = {
+    id: bd.id,
+    username: bd.username,
+    name: bd.name,
+    biography: bd.biography,
+    website: bd.website,
+    followers_count: bd.followers_count,
+    follows_count: bd.follows_count,
+    media_count: bd.media_count,
+    profile_picture_url: bd.profile_picture_url,
+  };
   const items = media?.data ?? [];
   const cursor = media?.paging?.cursors?.after ?? null;
   const nextCursor = media?.paging?.next ? cursor : items.length >= limit ? cursor : null;

@@ -524,7 +524,12 @@ export class AccountService {
     }
     const now = this.o.clock.now();
     if (detected === 'instagram') {
-      const profile = await getInstagramLoginProfile(this.o.graph, token);
+      const profile = await getInstagramLoginProfile(this.o.graph, token).catch((err: unknown) => {
+        if (err instanceof GraphError && (err.kind === 'reauth' || err.kind === 'permission')) {
+          throw new AppError('token_rejected', `Instagram rejected this token: ${err.message}`, 'Check that you copied the whole long-lived token and that it has the instagram_business_basic permission, or connect through the login link (instagram_authenticate without access_token).');
+        }
+        throw err;
+      });
       const account = this.saveAccount(caller, { id: profile.igUserId, loginType: 'instagram', accessToken: token, issuedAt: now, expiresAt: null, pageId: null, profile });
       return { connected: [this.view(account, true)], pages_without_instagram: [], login_type: 'instagram' };
     }

@@ -1,0 +1,425 @@
+/**
+ * Publishing tools: posts (single or carousel), reels, stories, following a post, the daily quota and
+ * registering media ahead of time. Each parses its input, calls one service and shapes the result;
+ * the workflow (checks, containers, uploads, polling, publishing) lives in services/publisher.ts.
+ */
+import { z } from 'zod';
+import { defineTool } from '../mcp/tool.js';
+import type { ToolContext } from '../mcp/context.js';
+import { describeSubcode } from '../instagram/errors.js';
+import { POST_STATES } from '../store/schema.js';
+import { MAX_INLINE_BASE64_CHARS } from '../services/mediaLibrary.js';
+import { MAX_WAIT_MS, type MediaItemRequest, type PostOutcome, type PublishRequest } from '../services/publisher.js';
+import type { MediaInput } from '../services/mediaLibrary.js';
+
+// ---------------------------------------------------------------------------------------------- inputs
+
+const account = z.string().min(1).max(100).optional().describe('Account id or @username; optional when exactly one account is enabled.');
+
+const userTag = z.object({
+  username: z.string().min(1).max(40).describe('Instagram username to tag (with or without @).'),
+  x: z.number().optional().describe('Horizontal position, 0.0 (left) to 1.0 (right); required on images.'),
+  y: z.number().optional().describe('Vertical position, 0.0 (top) to 1.0 (bottom); required on images.'),
+});
+
+const mediaFields = {
+  source: z
+    .string()
+    .min(1)
+    .max(4096)
+    .optional()
+    .describe('A public http(s) URL, a local file path inside the media folders (INSTAGRAM_MCP_MEDIA_DIRS), or a 32-character reference id from instagram_upload_media.'),
+  data: z.string().max(MAX_INLINE_BASE64_CHARS).optional().describe('Small media inline as base64 (up to 8 MiB), with mime_type. Prefer a path or URL for anything larger.'),
+  mime_type: z.string().max(100).optional().describe('MIME type of inline data, e.g. image/jpeg.'),
+  media_type: z.enum(['image', 'video']).optional().describe('Whether a URL is an image or a video, when its extension does not say.'),
+};
+const mediaObject = z.object(mediaFields);
+const mediaArg = z
+  .union([z.string().min(1).max(4096), mediaObject])
+  .describe('A URL, a local path or a reference id as a string, or an object with source (or data + mime_type).');
+const carouselItemArg = z
+  .union([
+    z.string().min(1).max(4096),
+    mediaObject.extend({
+      alt_text: z.string().max(5000).optional().describe('Alt text of this image (up to 1000 characters).'),
+      user_tags: z.array(userTag).max(50).optional().describe('People tagged on this image.'),
+    }),
+  ])
+  .describe('A URL, a local path or a reference id as a string, or an object with source (or data + mime_type) and, for carousel images, alt_text and user_tags.');
+
+const common = {
+  account,
+  caption: z.string().max(20_000).optional().describe('Caption: up to 2200 characters, 30 hashtags and 20 @mentions.'),
+  location_id: z.string().regex(/^\d{1,30}$/, 'a numeric Facebook Page id with a location').optional().describe('Facebook Page id of a location to tag.'),
+  collaborators: z.array(z.string().min(1).max(40)).max(10).optional().describe('Usernames invited as collaborators (up to 3).'),
+  first_comment: z.string().max(5000).optional().describe('A comment posted right after publishing (e.g. hashtags). If it fails the post still counts as published; the result says so.'),
+  idempotency_key: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('Any unique string for this post. Calling again with the same key returns the first call\'s post instead of publishing twice — use it whenever a call might be retried.'),
+  wait_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_MS / 1000)
+    .optional()
+    .describe('How long to wait for Instagram before returning the post id and state (default from INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS). Publishing goes on in the background either way.'),
+};
+const fixMedia = z
+  .enum(['pad', 'crop'])
+  .optional()
+  .describe("Opt in to fixing images mechanically: convert PNG/WebP to JPEG, shrink over 8 MiB, and bring the aspect ratio into 4:5–1.91:1 by padding ('pad') or centre-cropping ('crop'). Without it such problems are reported, never fixed silently.");
+const autoDiscover = (what: string) =>
+  z
+    .union([z.boolean(), z.number().int().min(1).max(10)])
+    .optional()
+    .describe(`Use the newest ${what} in the media folders that no post used yet (true = 1, or a count), after any media given.`);
+
+// ---------------------------------------------------------------------------------------------- outputs
+
+const postView = z.object({
+  post_id: z.string(),
+  state: z.enum(POST_STATES),
+  progress: z.number().describe('0 to 1.'),
+  kind: z.string(),
+  account: z.object({ id: z.string(), username: z.string() }).nullable(),
+  media_id: z.string().nullable().describe('Instagram media id once published.'),
+  permalink: z.string().nullable(),
+  container_id: z.string().nullable(),
+  children: z.array(z.object({ index: z.number(), container_id: z.string().nullable(), state: z.string() })).optional(),
+  error: z
+    .object({
+      code: z.union([z.number(), z.string()]),
+      subcode: z.number().nullable(),
+      message: z.string(),
+      meaning: z.string().nullable(),
+    })
+    .nullable(),
+  first_comment: z.object({ status: z.string(), comment_id: z.string().optional(), message: z.string().optional() }).optional(),
+  media_fixes: z.array(z.string()).optional().describe('What fix_media changed.'),
+  attempts: z.number().describe('media_publish attempts.'),
+  created_at: z.string(),
+  published_at: z.string().nullable(),
+  expires_at: z.string().nullable().describe('Stories: when the story disappears.'),
+  idempotent_replay: z.boolean().optional(),
+  note: z.string().optional(),
+  resource_uri: z.string(),
+  next_step: z.string(),
+});
+type PostView = z.infer<typeof postView>;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function viewPost(outcome: PostOutcome): PostView {
+  const { post } = outcome;
+  const options = post.options as {
+    failureCode?: string;
+    failureHint?: string;
+    fixes?: string[];
+    note?: string;
+    firstComment?: string;
+    firstCommentResult?: { status: string; id?: string; message?: string };
+  };
+  const error =
+    post.state === 'failed'
+      ? {
+          code: post.errorCode ?? options.failureCode ?? 'failed',
+          subcode: post.errorSubcode,
+          message: post.errorMessage ?? 'The post failed.',
+          meaning: (post.errorSubcode ? describeSubcode(post.errorSubcode) : undefined) ?? options.failureHint ?? null,
+        }
+      : null;
+  const firstComment = options.firstCommentResult
+    ? { status: options.firstCommentResult.status, ...(options.firstCommentResult.id ? { comment_id: options.firstCommentResult.id } : {}), ...(options.firstCommentResult.message ? { message: options.firstCommentResult.message } : {}) }
+    : options.firstComment && post.state === 'completed'
+      ? { status: 'pending' }
+      : undefined;
+  return {
+    post_id: post.id,
+    state: post.state,
+    progress: Math.round(post.progress * 1000) / 1000,
+    kind: post.kind,
+    account: outcome.account,
+    media_id: post.mediaId,
+    permalink: post.permalink,
+    container_id: post.containerId,
+    ...(post.kind === 'carousel' ? { children: post.children.map((c) => ({ index: c.index, container_id: c.containerId, state: c.state })) } : {}),
+    error,
+    ...(firstComment ? { first_comment: firstComment } : {}),
+    ...(options.fixes?.length ? { media_fixes: options.fixes } : {}),
+    attempts: post.attempts,
+    created_at: new Date(post.createdAt).toISOString(),
+    published_at: iso(post.publishedAt),
+    expires_at: iso(post.expiresAt),
+    ...(outcome.replayed ? { idempotent_replay: true } : {}),
+    ...(options.note && post.state !== 'failed' ? { note: options.note } : {}),
+    resource_uri: `instagram://posts/${post.id}`,
+    next_step: nextStep(outcome, error),
+  };
+}
+
+function nextStep(outcome: PostOutcome, error: PostView['error']): string {
+  const { post } = outcome;
+  const replay = outcome.replayed ? 'This idempotency_key was used before: this is that post, nothing new was published. ' : '';
+  if (post.state === 'completed') {
+    const where = post.permalink ? ` It is live at ${post.permalink}.` : post.mediaId ? ' Its link is not available yet: instagram_post_status fetches it.' : '';
+    const story = post.kind === 'story' && post.expiresAt ? ` The story disappears at ${new Date(post.expiresAt).toISOString()}.` : '';
+    const comment = (post.options as { firstCommentResult?: { status: string } }).firstCommentResult;
+    const commentNote = comment && comment.status !== 'posted' ? ' The first comment was not confirmed (see first_comment); add it by hand if needed.' : '';
+    return `${replay}Published.${where}${story}${commentNote}`;
+  }
+  if (post.state === 'failed') {
+    return `${replay}Not published: ${error?.meaning ?? error?.message ?? 'the post failed'} Fix that and create the post again (nothing went live).`;
+  }
+  if (outcome.drivenElsewhere) {
+    return `${replay}Another running instance of this server is publishing this post. Check again with instagram_post_status (post_id "${post.id}").`;
+  }
+  const doing =
+    post.state === 'uploading' ? 'uploading the video' : post.state === 'publishing' ? 'publishing' : post.state === 'processing' ? 'processing the media on Instagram' : 'preparing the post';
+  return `${replay}Still ${doing} (${Math.round(post.progress * 100)}%). It continues in the background: call instagram_post_status with post_id "${post.id}" to wait for it and get the link.`;
+}
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+const caller = (ctx: ToolContext) => ({ owner: ctx.owner, agent: ctx.agent });
+
+function waitOptions(ctx: ToolContext, waitSeconds: number | undefined) {
+  return { signal: ctx.signal, progress: ctx.progress, ...(waitSeconds !== undefined ? { waitMs: waitSeconds * 1000 } : {}) };
+}
+
+type MediaArg = z.infer<typeof carouselItemArg>;
+
+function toMediaItem(arg: MediaArg): MediaItemRequest {
+  if (typeof arg === 'string') return { source: arg };
+  const item = arg as z.infer<typeof mediaObject> & { alt_text?: string; user_tags?: z.infer<typeof userTag>[] };
+  return {
+    ...(item.source !== undefined ? { source: item.source } : {}),
+    ...(item.data !== undefined ? { data: item.data } : {}),
+    ...(item.mime_type ? { mimeType: item.mime_type } : {}),
+    ...(item.media_type ? { mediaType: item.media_type } : {}),
+    ...(item.alt_text !== undefined ? { altText: item.alt_text } : {}),
+    ...(item.user_tags ? { userTags: item.user_tags } : {}),
+  };
+}
+
+function toMediaInput(arg: z.infer<typeof mediaArg>): MediaInput {
+  const { altText: _a, userTags: _u, ...input } = toMediaItem(arg);
+  return input;
+}
+
+const discoverCount = (v: boolean | number | undefined) => (v === true ? 1 : typeof v === 'number' ? v : 0);
+
+function commonRequest(args: { account?: string; caption?: string; location_id?: string; collaborators?: string[]; first_comment?: string; idempotency_key?: string }): Partial<PublishRequest> {
+  return {
+    ...(args.account ? { account: args.account } : {}),
+    ...(args.caption !== undefined ? { caption: args.caption } : {}),
+    ...(args.location_id ? { locationId: args.location_id } : {}),
+    ...(args.collaborators ? { collaborators: args.collaborators } : {}),
+    ...(args.first_comment !== undefined ? { firstComment: args.first_comment } : {}),
+    ...(args.idempotency_key !== undefined ? { idempotencyKey: args.idempotency_key } : {}),
+  };
+}
+
+const publishAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
+
+// ---------------------------------------------------------------------------------------------- tools
+
+export const createPostTool = defineTool({
+  name: 'instagram_create_post',
+  title: 'Publish an Instagram post',
+  description:
+    'Publishes a feed post: one image or video (a single video is published as a reel, shared to the feed), or a carousel of 2–10 images and videos mixed. Media can be public URLs, local file paths inside the media folders, reference ids from instagram_upload_media, inline base64, or auto_discover (the newest unused files). Everything is checked before anything is sent (JPEG, ≤ 8 MiB, aspect ratio 4:5–1.91:1, caption ≤ 2200 characters / 30 hashtags / 20 mentions, ≤ 3 collaborators, alt text ≤ 1000); fix_media opts in to mechanical image fixes. Waits up to wait_seconds, then returns the post id and state; follow with instagram_post_status. NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+  toolset: 'publishing',
+  input: z.object({
+    ...common,
+    media: z.array(carouselItemArg).max(20).optional().describe('1 item for a single post, 2–10 for a carousel (in order).'),
+    auto_discover: autoDiscover('photos or videos'),
+    alt_text: z.string().max(5000).optional().describe('Alt text of a single image (carousel items take their own).'),
+    user_tags: z.array(userTag).max(50).optional().describe('People tagged on a single image (x and y required) or video (username only).'),
+    fix_media: fixMedia,
+  }),
+  output: postView,
+  annotations: publishAnnotations,
+  async handler(args, ctx) {
+    const request: PublishRequest = {
+      surface: 'feed',
+      ...commonRequest(args),
+      media: (args.media ?? []).map(toMediaItem),
+      autoDiscover: discoverCount(args.auto_discover),
+      ...(args.alt_text !== undefined ? { altText: args.alt_text } : {}),
+      ...(args.user_tags ? { userTags: args.user_tags } : {}),
+      ...(args.fix_media ? { fixMedia: args.fix_media } : {}),
+    };
+    return viewPost(await ctx.app.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
+  },
+});
+
+export const createReelTool = defineTool({
+  name: 'instagram_create_reel',
+  title: 'Publish an Instagram reel',
+  description:
+    'Publishes a reel from one video (MP4/MOV, H.264/HEVC, 3 s–15 min, ≤ 300 MB): a public URL, a local file (sent by resumable upload, no public URL needed), a reference id, or auto_discover. Optional cover image (or thumb_offset in ms), share_to_feed (default true), audio_name, caption, collaborators, location, first_comment. Video processing can take minutes: the call waits up to wait_seconds with progress notifications, then returns the post id; follow with instagram_post_status. NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+  toolset: 'publishing',
+  input: z.object({
+    ...common,
+    video: mediaArg.optional().describe('The video.'),
+    auto_discover: z.boolean().optional().describe('Use the newest video in the media folders that no post used yet.'),
+    cover: mediaArg.optional().describe('Cover image (JPEG ≤ 8 MiB; a URL, local path or reference id). Wins over thumb_offset.'),
+    thumb_offset: z.number().int().min(0).optional().describe('Frame used as cover, in milliseconds from the start.'),
+    share_to_feed: z.boolean().optional().describe('Also show the reel in the feed (default true).'),
+    audio_name: z.string().max(200).optional().describe('Name for the reel\'s original audio (can be set once).'),
+    user_tags: z.array(userTag).max(50).optional().describe('People tagged (username only).'),
+    fix_media: fixMedia,
+  }),
+  output: postView,
+  annotations: publishAnnotations,
+  async handler(args, ctx) {
+    const request: PublishRequest = {
+      surface: 'reel',
+      ...commonRequest(args),
+      media: args.video ? [toMediaInput(args.video)] : [],
+      autoDiscover: args.auto_discover ? 1 : 0,
+      ...(args.cover ? { cover: toMediaInput(args.cover) } : {}),
+      ...(args.thumb_offset !== undefined ? { thumbOffsetMs: args.thumb_offset } : {}),
+      ...(args.share_to_feed !== undefined ? { shareToFeed: args.share_to_feed } : {}),
+      ...(args.audio_name ? { audioName: args.audio_name } : {}),
+      ...(args.user_tags ? { userTags: args.user_tags } : {}),
+      ...(args.fix_media ? { fixMedia: args.fix_media } : {}),
+    };
+    return viewPost(await ctx.app.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
+  },
+});
+
+export const createStoryTool = defineTool({
+  name: 'instagram_create_story',
+  title: 'Publish an Instagram story',
+  description:
+    'Publishes a story from one image (JPEG ≤ 8 MiB, 9:16 recommended) or video (3–60 s, ≤ 100 MB): a public URL, a local file, a reference id, inline base64 or auto_discover. Stories disappear after 24 hours (expires_at). Stickers and links are not available through the API. NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+  toolset: 'publishing',
+  input: z.object({
+    account,
+    media: mediaArg.optional().describe('The image or video.'),
+    auto_discover: z.boolean().optional().describe('Use the newest photo or video in the media folders that no post used yet.'),
+    user_tags: z.array(userTag).max(50).optional().describe('People tagged (x and y optional).'),
+    fix_media: fixMedia,
+    idempotency_key: common.idempotency_key,
+    wait_seconds: common.wait_seconds,
+  }),
+  output: postView,
+  annotations: publishAnnotations,
+  async handler(args, ctx) {
+    const request: PublishRequest = {
+      surface: 'story',
+      ...commonRequest(args),
+      media: args.media ? [toMediaInput(args.media)] : [],
+      autoDiscover: args.auto_discover ? 1 : 0,
+      ...(args.user_tags ? { userTags: args.user_tags } : {}),
+      ...(args.fix_media ? { fixMedia: args.fix_media } : {}),
+    };
+    return viewPost(await ctx.app.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
+  },
+});
+
+export const postStatusTool = defineTool({
+  name: 'instagram_post_status',
+  title: 'Follow a post being published',
+  description:
+    'Returns a post\'s state (pending, creating_container, uploading, processing, publishing, completed, failed), progress, error with its meaning, media id and permalink. A post still in progress is driven on and waited for up to wait_seconds (with progress notifications); calling again never publishes twice.',
+  toolset: 'publishing',
+  input: z.object({
+    post_id: z.string().min(1).max(100).describe('The post_id returned by instagram_create_post, instagram_create_reel or instagram_create_story.'),
+    wait_seconds: common.wait_seconds,
+  }),
+  output: postView,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(args, ctx) {
+    return viewPost(await ctx.app.publisher.status(caller(ctx), args.post_id, waitOptions(ctx, args.wait_seconds)));
+  },
+});
+
+export const publishingLimitTool = defineTool({
+  name: 'instagram_get_publishing_limit',
+  title: 'Publishing quota',
+  description: 'How many posts the account published through the API in the rolling window (usually 24 hours) and how many it may publish, as Instagram reports them live (carousels count once).',
+  toolset: 'publishing',
+  input: z.object({ account }),
+  output: z.object({
+    account: z.object({ id: z.string(), username: z.string() }),
+    quota_usage: z.number(),
+    quota_total: z.number().nullable(),
+    quota_duration_seconds: z.number().nullable(),
+    remaining: z.number().nullable(),
+    frees_at: z.string().nullable().describe('When the quota is used up: estimated time the next slot frees (from posts this server published).'),
+    next_step: z.string(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  async handler(args, ctx) {
+    const l = await ctx.app.publisher.publishingLimit(caller(ctx), args.account, ctx.signal);
+    const hours = Math.round((l.quotaDurationSec ?? 86_400) / 3600);
+    return {
+      account: l.account,
+      quota_usage: l.quotaUsage,
+      quota_total: l.quotaTotal,
+      quota_duration_seconds: l.quotaDurationSec,
+      remaining: l.remaining,
+      frees_at: iso(l.freesAt),
+      next_step:
+        l.remaining === null
+          ? `@${l.account.username} published ${l.quotaUsage} posts in the last ${hours} hours; Instagram did not report the limit.`
+          : l.remaining > 0
+            ? `@${l.account.username} can publish ${l.remaining} more post(s) in the current ${hours}-hour window.`
+            : `@${l.account.username} has used its quota; ${l.freesAt ? `a slot should free around ${iso(l.freesAt)}` : 'slots free up as posts leave the rolling window'}.`,
+    };
+  },
+});
+
+export const uploadMediaTool = defineTool({
+  name: 'instagram_upload_media',
+  title: 'Register media for later posts',
+  description:
+    'Registers media ahead of time and returns a 32-character reference_id to use as media in the publishing tools: a local file path inside the media folders, a public URL (not fetched here: Instagram reads it when publishing), or small media inline as base64 (data + mime_type, up to 8 MiB). In HTTP mode larger files can be streamed to POST /uploads?filename=… with the same bearer token. Reference ids expire after 24 hours. Reports whether the media meets Instagram\'s rules for each use.',
+  toolset: 'publishing',
+  input: z.object({
+    source: mediaFields.source,
+    data: mediaFields.data,
+    mime_type: mediaFields.mime_type,
+    media_type: mediaFields.media_type,
+    file_name: z.string().max(200).optional().describe('Original file name of inline data (for messages).'),
+  }),
+  output: z.object({
+    reference_id: z.string(),
+    mime_type: z.string(),
+    size_bytes: z.number().nullable(),
+    expires_at: z.string(),
+    kind: z.enum(['image', 'video', 'unknown']),
+    source: z.enum(['local', 'url', 'upload']),
+    width: z.number().optional(),
+    height: z.number().optional(),
+    duration_seconds: z.number().optional(),
+    checks: z.array(z.object({ target: z.string(), ok: z.boolean(), issues: z.array(z.string()) })),
+    next_step: z.string(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async handler(args, ctx) {
+    const library = ctx.app.library;
+    const registered = await library.register(ctx.owner, {
+      ...(args.source !== undefined ? { source: args.source } : {}),
+      ...(args.data !== undefined ? { data: args.data } : {}),
+      ...(args.mime_type ? { mimeType: args.mime_type } : {}),
+      ...(args.media_type ? { mediaType: args.media_type } : {}),
+      ...(args.file_name ? { fileName: args.file_name } : {}),
+    });
+    const checks = await library.checksFor(ctx.owner, registered.reference_id);
+    const usable = checks.filter((c) => c.ok).map((c) => c.target.replace('_', ' '));
+    return {
+      ...registered,
+      checks,
+      next_step: `Use "${registered.reference_id}" as media in instagram_create_post, instagram_create_reel or instagram_create_story before ${registered.expires_at}.${
+        checks.length ? (usable.length ? ` It meets the rules for: ${usable.join(', ')}.` : " It does not meet Instagram's rules as is: see checks (fix_media can fix image problems marked fixable).") : ''
+      }`,
+    };
+  },
+});
+
+export const publishingTools = [createPostTool, createReelTool, createStoryTool, postStatusTool, publishingLimitTool, uploadMediaTool];
