@@ -28,9 +28,13 @@ import { Router, type RequestContext, type RouteModule, type RouteResult } from 
 import type { EmulatorState } from './state.js';
 import type { FaultKind, HostRole, LoggedRequest } from './types.js';
 import { uploadRoutes } from './upload.js';
+import { insightsRoutes } from './insights.js';
+import { commentRoutes } from './comments.js';
+import { hashtagRoutes } from './hashtags.js';
+import { discoveryRoutes } from './discovery.js';
 
 /** Route modules, one line each. Order matters only for generic `/:id` routes (guards decide). */
-const ROUTE_MODULES: RouteModule[] = [oauthRoutes, profileRoutes, publishingRoutes, uploadRoutes, readingRoutes];
+const ROUTE_MODULES: RouteModule[] = [oauthRoutes, profileRoutes, publishingRoutes, uploadRoutes, readingRoutes, insightsRoutes, commentRoutes, hashtagRoutes, discoveryRoutes];
 
 export const HOSTS: Readonly<Record<string, HostRole>> = {
   'graph.instagram.com': 'instagram_graph',

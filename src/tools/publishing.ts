@@ -233,7 +233,10 @@ export const createPostTool = defineTool({
   toolset: 'publishing',
   input: z.object({
     ...common,
-    media: z.array(carouselItemArg).max(20).optional().describe('1 item for a single post, 2–10 for a carousel (in order).'),
+    media: z
+      .union([z.array(carouselItemArg).max(20), carouselItemArg])
+      .optional()
+      .describe('One item for a single post, or a list of 2–10 for a carousel (in order).'),
     auto_discover: autoDiscover('photos or videos'),
     alt_text: z.string().max(5000).optional().describe('Alt text of a single image (carousel items take their own).'),
     user_tags: z.array(userTag).max(50).optional().describe('People tagged on a single image (x and y required) or video (username only).'),
@@ -245,7 +248,7 @@ export const createPostTool = defineTool({
     const request: PublishRequest = {
       surface: 'feed',
       ...commonRequest(args),
-      media: (args.media ?? []).map(toMediaItem),
+      media: (Array.isArray(args.media) ? args.media : args.media === undefined ? [] : [args.media]).map(toMediaItem),
       autoDiscover: discoverCount(args.auto_discover),
       ...(args.alt_text !== undefined ? { altText: args.alt_text } : {}),
       ...(args.user_tags ? { userTags: args.user_tags } : {}),
