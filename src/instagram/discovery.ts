@@ -180,7 +180,9 @@ export async function businessDiscovery(
   const clean = username.replace(/^@/, '');
   if (!isValidUsername(clean)) throw new RangeError(`Not an Instagram username: ${username.slice(0, 40)}`);
   const limit = Math.max(1, Math.min(MAX_HASHTAG_MEDIA_PAGE, Math.floor(opts.mediaLimit ?? 10)));
-  const after = opts.after && /^[A-Za-z0-9_\-=]+$/.test(opts.after) ? `.after(${opts.after})` : '';
+  // The cursor goes inside the field expression: refuse anything that could break out of it.
+  if (opts.after !== undefined && !/^[A-Za-z0-9_\-=]+$/.test(opts.after)) throw new RangeError('Not a business discovery cursor');
+  const after = opts.after ? `.after(${opts.after})` : '';
   const mediaPart = limit > 0 ? `,media.limit(${limit})${after}{${(opts.mediaFields ?? BUSINESS_MEDIA_FIELDS).join(',')}}` : '';
   const fields = `business_discovery.username(${clean}){${(opts.profileFields ?? BUSINESS_PROFILE_FIELDS).join(',')}${mediaPart}}`;
   const res = await http.request({

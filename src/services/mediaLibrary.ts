@@ -555,7 +555,8 @@ export class MediaLibrary {
 
 export function classifySource(source: string): 'url' | 'reference' | 'path' {
   if (isMediaId(source)) return 'reference';
-  if (/^https?:\/\//i.test(source)) return 'url';
+  // Any scheme but file:// is a URL (and normaliseUrl refuses the ones Instagram cannot fetch).
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !/^file:/i.test(source)) return 'url';
   return 'path';
 }
 

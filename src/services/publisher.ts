@@ -35,7 +35,8 @@ import {
   type RatioFix,
   type TargetKind,
 } from '../media/index.js';
-import { graphHostFor, type AccountAuth } from '../instagram/account.js';
+import type { AccountAuth } from '../instagram/account.js';
+import { createComment } from '../instagram/comments.js';
 import { describeSubcode, GraphError } from '../instagram/errors.js';
 import type { GraphHttp } from '../instagram/http.js';
 import { listMedia, listStories, type MediaItem } from '../instagram/media.js';
@@ -471,7 +472,9 @@ export class Publisher {
       notAppliedPublishes: 0,
     };
     this.jobs.set(post.id, job);
-    job.promise = this.drive(job).finally(() => {
+    job.promise = this.drive(job)
+      .catch((err: unknown) => this.o.logger.error('publishing job crashed; the post stays as stored and is resumed on the next start', { post: job.postId, error: err instanceof Error ? err.stack : String(err) }))
+      .finally(() => {
       for (const token of job.hostedTokens) this.o.library.revoke(token);
       this.releaseLease(job.postId);
       this.jobs.delete(job.postId);
@@ -528,8 +531,12 @@ export class Publisher {
     if (job.controller.signal.aborted) throw new Deferred('stopped');
   }
 
+  /** Every wait goes through here: time moves, so waiters are checked and the lease is kept alive. */
   private sleep(job: Job, ms: number): Promise<void> {
-    return this.o.clock.sleep(ms, job.controller.signal).then(() => this.tick(job));
+    return this.o.clock.sleep(ms, job.controller.signal).then(() => {
+      this.tick(job);
+      this.renewLease(job);
+    });
   }
 
   // ------------------------------------------------------------------ step: containers
@@ -728,6 +735,7 @@ export class Publisher {
           this.recordContainer(post.id, created.id, { index: -1, createdAt: this.o.clock.now() });
         });
       }
+      this.setProgress(job, 0.8, 'Instagram is assembling the carousel');
       await this.pollUntilFinished(job, post, [parentId], 0.8, 0.9);
     } else {
       await this.pollUntilFinished(job, post, [post.containerId!], base, 0.9);
@@ -783,7 +791,8 @@ export class Publisher {
       const t = (this.o.clock.now() - start) / 1000;
       // Instagram gives no processing percentage: an asymptotic estimate that never goes backwards.
       const share = ids.length > 1 ? done / ids.length : 1 - Math.exp(-t / 20);
-      this.setProgress(job, from + (to - from) * Math.min(0.99, share), pending.size ? `Instagram is processing the media (${Math.round(t)} s)` : 'processing finished');
+      const what = ids.length > 1 ? `${done} of ${ids.length} items processed` : `Instagram is processing the media (${Math.round(t)} s)`;
+      this.setProgress(job, from + (to - from) * Math.min(0.99, share), pending.size ? what : ids.length > 1 ? 'all items processed' : 'processing finished');
     }
   }
 
@@ -902,7 +911,8 @@ export class Publisher {
     );
     const claimed = new Set(this.o.store.posts.listForAccount(post.owner, post.accountId, 200).filter((p) => p.id !== post.id && p.mediaId).map((p) => p.mediaId!));
     const attemptAt = optionsOf(post).publishAttemptAt ?? post.updatedAt;
-    const wantType = post.kind === 'carousel' ? 'CAROUSEL_ALBUM' : post.kind === 'image' ? 'IMAGE' : post.kind === 'story' ? undefined : 'VIDEO';
+    const first = (post.inputs as StoredItem[])[0];
+    const wantType = post.kind === 'carousel' ? 'CAROUSEL_ALBUM' : post.kind === 'story' ? (first?.kind === 'video' ? 'VIDEO' : 'IMAGE') : post.kind === 'image' ? 'IMAGE' : 'VIDEO';
     const candidates = page.items.filter((m) => {
       if (claimed.has(m.id)) return false;
       if (wantType && m.media_type && m.media_type !== wantType) return false;
@@ -922,7 +932,7 @@ export class Publisher {
     // Written first: a comment write is never retried blindly either.
     this.patchOptions(post.id, (x) => ({ ...x, firstCommentResult: { status: 'unknown', message: 'The first comment was being posted when the server stopped; check the post before adding it again.' } }));
     try {
-      const id = await this.call(job, post, (auth) => postComment(this.o.graph, auth, post.mediaId!, o.firstComment!, job.controller.signal));
+      const { id } = await this.call(job, post, (auth) => createComment(this.o.graph, auth, post.mediaId!, o.firstComment!, job.controller.signal));
       this.patchOptions(post.id, (x) => ({ ...x, firstCommentResult: { status: 'posted', id } }));
     } catch (err) {
       const report = describeError(err);
@@ -1217,11 +1227,11 @@ export function validateRequest(request: PublishRequest, kind: PostKind): Valida
       if (!/^@?[A-Za-z0-9._]{1,30}$/.test(t.username)) add(`${field}[${i}]`, 'invalid_username', `${field}[${i}]: '${t.username.slice(0, 40)}' is not an Instagram username.`);
       const bad = (v: number | undefined) => v !== undefined && (v < 0 || v > 1 || Number.isNaN(v));
       if (bad(t.x) || bad(t.y)) add(`${field}[${i}]`, 'tag_position_out_of_range', `${field}[${i}]: x and y are fractions of the image (0.0 to 1.0).`);
-      if (needXY && (t.x === undefined || t.y === undefined)) add(`${field}[${i}]`, 'tag_position_required', `${field}[${i}]: tagging someone on an image needs x and y (0.0 to 1.0, from the top left).`);
+      if (needXY && (t.x === undefined || t.y === undefined)) add(`${field}[${i}]`, 'tag_position_required', tagPositionMessage(`${field}[${i}]`));
     });
   const single = kind !== 'carousel';
-  checkTags('user_tags', request.userTags, single && request.surface === 'feed');
-  request.media.forEach((m, i) => checkTags(`media[${i}].user_tags`, m.userTags, true));
+  checkTags('user_tags', request.userTags, false);
+  request.media.forEach((m, i) => checkTags(`media[${i}].user_tags`, m.userTags, false));
   if (kind === 'carousel' && (request.altText || request.userTags?.length)) {
     add('alt_text', 'per_item_option', 'alt_text and user_tags of a carousel go on each item (media[i].alt_text, media[i].user_tags), not on the post.');
   }
@@ -1239,6 +1249,10 @@ export function validateRequest(request: PublishRequest, kind: PostKind): Valida
   return issues;
 }
 
+function tagPositionMessage(field: string): string {
+  return `${field}: tagging someone on an image needs x and y (0.0 to 1.0, from the top left).`;
+}
+
 /** Checks needing the media's kind: alt text and tags only on images, thumb_offset inside the video. */
 function checkPreparedAgainstRequest(request: PublishRequest, media: PreparedMedia[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -1249,6 +1263,15 @@ function checkPreparedAgainstRequest(request: PublishRequest, media: PreparedMed
   request.media.forEach((m, i) => {
     if (media[i]?.kind === 'video' && m.altText) add(`media[${i}].alt_text`, 'alt_text_not_supported', `media[${i}].alt_text: alt text is supported on images only.`);
     if (media[i]?.kind === 'video' && m.userTags?.length) add(`media[${i}].user_tags`, 'user_tags_not_supported', `media[${i}].user_tags: Instagram does not support tagging people on videos inside a carousel.`);
+  });
+  // Tagging someone on a feed or carousel image needs a position; on videos and stories it does not.
+  const needsXY = (tags: UserTag[] | undefined, field: string) =>
+    (tags ?? []).forEach((t, i) => {
+      if (t.x === undefined || t.y === undefined) add(`${field}[${i}]`, 'tag_position_required', tagPositionMessage(`${field}[${i}]`));
+    });
+  if (request.surface === 'feed' && media.length === 1 && media[0]!.kind === 'image') needsXY(request.userTags, 'user_tags');
+  request.media.forEach((m, i) => {
+    if (request.surface === 'feed' && media.length > 1 && media[i]?.kind === 'image') needsXY(m.userTags, `media[${i}].user_tags`);
   });
   const video = media[0];
   if (request.thumbOffsetMs !== undefined && video?.kind === 'video' && video.durationMs !== undefined && request.thumbOffsetMs >= video.durationMs) {
@@ -1273,19 +1296,4 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure !== undefined) throw failure;
-}
-
-/** POST /{media-id}/comments — a write, never retried unless Meta proves it was not applied. */
-async function postComment(graph: GraphHttp, auth: AccountAuth, mediaId: string, message: string, signal?: AbortSignal): Promise<string> {
-  const res = await graph.request<{ id?: unknown }>({
-    host: graphHostFor(auth.loginType),
-    method: 'POST',
-    path: `/${encodeURIComponent(mediaId)}/comments`,
-    form: { message },
-    token: auth.accessToken,
-    accountId: auth.igUserId,
-    retry: 'write',
-    signal,
-  });
-  return String(res.data?.id ?? '');
 }

@@ -186,7 +186,7 @@ function childrenOf(m: MediaItem): MediaItem[] | undefined {
   return raw && Array.isArray(raw.data) ? raw.data.map((c) => ({ ...c, id: String(c.id) })) : undefined;
 }
 
-export function postView(m: MediaItem, detail: Detail, withChildren = detail === 'full'): PostView {
+export function postView(m: MediaItem, detail: Detail, withChildren = true): PostView {
   const children = childrenOf(m);
   const view: PostView = {
     id: m.id,
@@ -426,7 +426,7 @@ export class Reader {
   }
 
   async getPost(who: Caller, args: { id: string; account?: string; detail?: Detail }, signal?: AbortSignal): Promise<{ post: PostView; account: { id: string; username: string }; tracked_post_id?: string }> {
-    const detail = args.detail ?? 'full';
+    const detail = args.detail ?? 'concise';
     const ref = this.resolveMediaRef(who, args.id, args.account);
     const media = await this.fetchMediaWithChildren(who, ref.account, ref.mediaId, signal);
     return {

@@ -229,7 +229,7 @@ export const createPostTool = defineTool({
   name: 'instagram_create_post',
   title: 'Publish an Instagram post',
   description:
-    'Publishes a feed post: one image or video (a single video is published as a reel, shared to the feed), or a carousel of 2–10 images and videos mixed. Media can be public URLs, local file paths inside the media folders, reference ids from instagram_upload_media, inline base64, or auto_discover (the newest unused files). Everything is checked before anything is sent (JPEG, ≤ 8 MiB, aspect ratio 4:5–1.91:1, caption ≤ 2200 characters / 30 hashtags / 20 mentions, ≤ 3 collaborators, alt text ≤ 1000); fix_media opts in to mechanical image fixes. Waits up to wait_seconds, then returns the post id and state; follow with instagram_post_status. NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+    'Publishes a feed post: one image or video (a single video is published as a reel, shared to the feed), or a carousel of 2–10 images and videos mixed. Media can be public URLs, local file paths inside the media folders, reference ids from instagram_upload_media, inline base64, or auto_discover (the newest unused files). Everything is checked before anything is sent (JPEG, ≤ 8 MiB, aspect ratio 4:5–1.91:1, caption ≤ 2200 characters / 30 hashtags / 20 mentions, ≤ 3 collaborators, alt text ≤ 1000); fix_media opts in to mechanical image fixes. Waits up to wait_seconds, then returns the post id and state; follow with instagram_post_status (cancelling the call stops the waiting, not the post). NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
   toolset: 'publishing',
   input: z.object({
     ...common,
@@ -262,7 +262,7 @@ export const createReelTool = defineTool({
   name: 'instagram_create_reel',
   title: 'Publish an Instagram reel',
   description:
-    'Publishes a reel from one video (MP4/MOV, H.264/HEVC, 3 s–15 min, ≤ 300 MB): a public URL, a local file (sent by resumable upload, no public URL needed), a reference id, or auto_discover. Optional cover image (or thumb_offset in ms), share_to_feed (default true), audio_name, caption, collaborators, location, first_comment. Video processing can take minutes: the call waits up to wait_seconds with progress notifications, then returns the post id; follow with instagram_post_status. NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+    'Publishes a reel from one video (MP4/MOV, H.264/HEVC, 3 s–15 min, ≤ 300 MB): a public URL, a local file (sent by resumable upload, no public URL needed), a reference id, or auto_discover. Optional cover image (or thumb_offset in ms), share_to_feed (default true), audio_name, caption, collaborators, location, first_comment. Video processing can take minutes: the call waits up to wait_seconds with progress notifications, then returns the post id; follow with instagram_post_status (cancelling the call stops the waiting, not the post). NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
   toolset: 'publishing',
   input: z.object({
     ...common,

@@ -254,3 +254,53 @@ describe('publishing local files', () => {
     expect(requests(h, 'POST', CREATE)).toHaveLength(0);
   });
 });
+
+describe('waiting, cancellation and status', () => {
+  it('cancelling the tool call stops waiting but not the post, which is followed with instagram_post_status', async () => {
+    files.set('/long.mp4', makeMp4(40));
+    h = await publishingHarness({ emulator: { processing: { imageMs: 0, videoMs: 40_000 } } });
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const call = h.client.callTool({ name: 'instagram_create_reel', arguments: { video: files.url('/long.mp4') } }, undefined, {
+      signal: controller.signal,
+      onprogress: (p) => {
+        progress.push(p.progress);
+        if (progress.length === 3) controller.abort('user pressed stop');
+      },
+    });
+    await expect(call).rejects.toThrow();
+    const [row] = h.app.store.posts.listForAccount('alice', h.igUserId);
+    expect(row!.state).not.toBe('failed');
+    const done = await h.call('instagram_post_status', { post_id: row!.id });
+    expect(done.data.state).toBe('completed');
+    expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(1);
+  });
+
+  it('wait_seconds bounds the wait: the call returns the post in flight, and post_status finishes it', async () => {
+    files.set('/long.mp4', makeMp4(40));
+    h = await publishingHarness({ emulator: { processing: { imageMs: 0, videoMs: 90_000 } } });
+    const r = await h.call('instagram_create_reel', { video: files.url('/long.mp4'), wait_seconds: 20 });
+    expect(r.data.state).toBe('processing');
+    expect(r.data.progress).toBeGreaterThan(0);
+    expect(r.data.next_step).toMatch(/instagram_post_status/);
+    expect(r.data.next_step).toContain(r.data.post_id);
+    const again = await h.call('instagram_post_status', { post_id: r.data.post_id, wait_seconds: 10 });
+    expect(again.data.state).toBe('processing');
+    expect(again.data.progress).toBeGreaterThanOrEqual(r.data.progress);
+    const done = await h.call('instagram_post_status', { post_id: r.data.post_id, wait_seconds: 600 });
+    expect(done.data.state).toBe('completed');
+    expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
+  });
+
+  it('post_status refuses unknown posts and posts of other owners', async () => {
+    files.set('/p.jpg', await jpeg(1000, 1000));
+    h = await publishingHarness();
+    const r = await h.call('instagram_create_post', { media: files.url('/p.jpg') });
+    const unknown = await h.call('instagram_post_status', { post_id: 'nope' });
+    expect(unknown.isError).toBe(true);
+    expect(unknown.text).toMatch(/No post with id/);
+    const bob = await h.connect({ owner: 'bob' });
+    const other = await h.call('instagram_post_status', { post_id: r.data.post_id }, bob);
+    expect(other.isError).toBe(true);
+  });
+});
