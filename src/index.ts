@@ -5,14 +5,14 @@
  * emulator. Everything printed for people goes to stderr: stdout is the MCP channel.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createApp, type App } from './app.js';
-import { ConfigError, loadConfig, parseCliFlags } from './config.js';
+import type { App } from './app.js';
+import { ConfigError, loadConfig, parseCliFlags, type AppConfig } from './config.js';
 import { createLogger } from './log.js';
-import { startHttpServer, type HttpServerHandle } from './mcp/http.js';
+import type { HttpServerHandle } from './mcp/http.js';
 import { createServer } from './server.js';
 
 async function main(): Promise<void> {
-  let config;
+  let config: AppConfig;
   try {
     config = loadConfig(process.env, parseCliFlags(process.argv.slice(2)));
   } catch (err) {
@@ -23,46 +23,62 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  const app = await createApp(config, { logger });
+  // The store, the Graph client and the services load in the background: stdio clients get their
+  // tools/list while they are built, and every tool call waits for them.
+  let app: App | undefined;
   let httpHandle: HttpServerHandle | undefined;
+  const ready: Promise<App> = (async () => {
+    const { createApp } = await import('./app.js');
+    app = await createApp(config, { logger });
+    // In stdio mode local media still needs an HTTP listener for Instagram (or the sandbox emulator) to fetch from.
+    if (config.transport === 'stdio' && (app.config.publicUrl || app.config.sandbox)) {
+      const { startHttpServer } = await import('./mcp/http.js');
+      httpHandle = await startHttpServer(app, { mediaOnly: true, port: app.config.sandbox && !app.config.publicUrl ? 0 : undefined });
+      await app.attachHttp(httpHandle);
+    }
+    return app;
+  })();
   let shuttingDown = false;
   const shutdown = async (code = 0) => {
     if (shuttingDown) return;
     shuttingDown = true;
     await httpHandle?.close().catch(() => {});
-    await app.close().catch(() => {});
+    await app?.close().catch(() => {});
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  ready.catch((err: unknown) => {
+    process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    void shutdown(1);
+  });
 
-  if (app.config.transport === 'http') {
+  if (config.transport === 'http') {
+    await ready;
+    if (!app) return;
+    const { startHttpServer } = await import('./mcp/http.js');
     httpHandle = await startHttpServer(app);
     await app.attachHttp(httpHandle);
-    logger.info('serving MCP over HTTP', { mcp: `${httpHandle.url}/mcp`, sse: `${httpHandle.url}/sse`, auth: app.config.http.tokens.size > 0 || Boolean(app.config.http.oidcIssuer) });
+    logger.info('serving MCP over HTTP', { mcp: `${httpHandle.url}/mcp`, sse: `${httpHandle.url}/sse`, auth: config.http.tokens.size > 0 || Boolean(config.http.oidcIssuer) });
     app.startBackground();
     return;
   }
 
-  // stdio: local media still needs an HTTP listener for Instagram (or the sandbox emulator) to fetch from.
-  if (app.config.publicUrl || app.config.sandbox) {
-    httpHandle = await startHttpServer(app, { mediaOnly: true, port: app.config.sandbox && !app.config.publicUrl ? 0 : undefined });
-    await app.attachHttp(httpHandle);
-  }
-  const { server } = createServer(app);
+  const { server } = createServer({ config, ready });
   const transport = new StdioServerTransport();
   transport.onclose = () => void shutdown(0);
   process.stdin.on('end', () => void shutdown(0));
   await server.connect(transport);
-  app.startBackground();
-  if (process.stdin.isTTY) printHowToConnect(app);
+  if (process.stdin.isTTY) printHowToConnect(config);
+
+  (await ready).startBackground();
 }
 
-function printHowToConnect(app: App): void {
+function printHowToConnect(config: AppConfig): void {
   const lines = [
     '',
     'instagram-mcp is running over stdio, waiting for an MCP client on stdin/stdout.',
-    app.config.sandbox ? 'SANDBOX MODE: it talks to the built-in Instagram emulator; nothing reaches a real account.' : '',
+    config.sandbox ? 'SANDBOX MODE: it talks to the built-in Instagram emulator; nothing reaches a real account.' : '',
     'This process is meant to be started by an MCP client, not typed into. To connect one:',
     '  - Claude Desktop: add the "instagram" entry of mcp.config.json to claude_desktop_config.json and restart it.',
     '  - MCP Inspector: npx @modelcontextprotocol/inspector node dist/index.js',

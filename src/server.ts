@@ -4,7 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { App } from './app.js';
-import { contextFactory } from './mcp/context.js';
+import { contextFactory, type AppHandle } from './mcp/context.js';
 import { registerTools, selectTools, type Extra } from './mcp/tool.js';
 import { allTools } from './tools/index.js';
 import { registerResources } from './tools/resources.js';
@@ -26,18 +26,25 @@ export interface CreateServerOptions {
   ownerFor?: (extra: Extra) => string;
 }
 
-export function createServer(app: App, options: CreateServerOptions = {}): { server: McpServer; cleanup: () => Promise<void> } {
+function isApp(value: App | AppHandle): value is App {
+  return 'store' in value;
+}
+
+/** Takes a built App, or a handle whose App is still being built (tools/list does not wait for it). */
+export function createServer(appOrHandle: App | AppHandle, options: CreateServerOptions = {}): { server: McpServer; cleanup: () => Promise<void> } {
+  const handle: AppHandle = isApp(appOrHandle) ? { config: appOrHandle.config, ready: Promise.resolve(appOrHandle) } : appOrHandle;
+  const config = handle.config;
   const server = new McpServer(
     { name: SERVER_NAME, title: 'Instagram', version: SERVER_VERSION },
     {
-      instructions: app.config.sandbox ? `${INSTRUCTIONS}\n\nSANDBOX MODE: this server runs against its built-in Instagram emulator; nothing reaches a real account.` : INSTRUCTIONS,
+      instructions: config.sandbox ? `${INSTRUCTIONS}\n\nSANDBOX MODE: this server runs against its built-in Instagram emulator; nothing reaches a real account.` : INSTRUCTIONS,
       capabilities: { logging: {} },
     },
   );
-  const ownerFor = options.ownerFor ?? (() => app.config.localOwner);
-  const makeContext = contextFactory({ app, server, ownerFor });
-  registerTools(server, selectTools(allTools, app.config.toolsets, app.config.readOnly), makeContext);
-  registerResources(server, app, makeContext);
+  const ownerFor = options.ownerFor ?? (() => config.localOwner);
+  const makeContext = contextFactory({ handle, server, ownerFor });
+  registerTools(server, selectTools(allTools, config.toolsets, config.readOnly), makeContext);
+  registerResources(server, makeContext);
   return {
     server,
     cleanup: async () => {

@@ -3,6 +3,7 @@
  * cancellation, progress and URL elicitation.
  */
 import type { App } from '../app.js';
+import type { AppConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Extra } from './tool.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -47,16 +48,23 @@ export function createProgress(extra: Extra): Progress {
   };
 }
 
+/** The App, or a promise of it: stdio answers tools/list before the store and Graph client are built. */
+export interface AppHandle {
+  config: AppConfig;
+  ready: Promise<App>;
+}
+
 export interface ContextFactoryOptions {
-  app: App;
+  handle: AppHandle;
   server: McpServer;
   /** Owner for this connection: the local user in stdio mode, the authenticated identity in HTTP mode. */
   ownerFor(extra: Extra): string;
 }
 
-export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => ToolContext {
-  const { app, server } = opts;
-  return (extra) => {
+export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => Promise<ToolContext> {
+  const { handle, server } = opts;
+  return async (extra) => {
+    const app = await handle.ready;
     const client = server.server.getClientVersion();
     const agent = app.config.agentOverride ?? client?.name ?? 'default';
     const owner = opts.ownerFor(extra);

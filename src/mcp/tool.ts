@@ -60,7 +60,7 @@ export function errorResult(err: unknown, sandboxNotice?: string): CallToolResul
 export function registerTools(
   server: McpServer,
   tools: ToolDefinition[],
-  makeContext: (extra: Extra) => ToolContext,
+  makeContext: (extra: Extra) => Promise<ToolContext>,
 ): void {
   for (const tool of tools) {
     server.registerTool(
@@ -74,7 +74,12 @@ export function registerTools(
       },
       // The SDK validated the arguments against `tool.input` before this runs.
       async (args: unknown, extra: Extra) => {
-        const ctx = makeContext(extra);
+        let ctx: ToolContext;
+        try {
+          ctx = await makeContext(extra);
+        } catch (err) {
+          return errorResult(err);
+        }
         try {
           const output = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
           const payload = ctx.sandboxNotice ? { ...output, sandbox: ctx.sandboxNotice } : output;

@@ -3,7 +3,14 @@
  * listed in `applied`. The output is a baseline sRGB JPEG without metadata that passes `checkMedia`.
  */
 import { promises as fsp } from 'node:fs';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+
+// sharp (libvips) loads only when a fix is asked for: it costs start-up time every other call does not need.
+let sharpModule: Promise<typeof import('sharp')> | undefined;
+async function loadSharp(): Promise<typeof import('sharp').default> {
+  sharpModule ??= import('sharp');
+  return (await sharpModule).default;
+}
 import { probeBuffer, type MediaInfo } from './probe.js';
 import {
   LIMITS,
@@ -101,6 +108,7 @@ export async function fixImage(
 
   let meta: Metadata;
   try {
+    const sharp = await loadSharp();
     meta = await sharp(source, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' }).metadata();
   } catch (err) {
     throw new MediaFixError(
@@ -215,6 +223,7 @@ interface RenderPlan {
 
 /** One sharp pipeline: auto-orient → extract (crop) → resize → extend (pad) → flatten → sRGB JPEG. */
 async function render(source: Buffer, plan: RenderPlan): Promise<Buffer> {
+  const sharp = await loadSharp();
   try {
     let img = sharp(source, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error', autoOrient: true });
     if (plan.crop) img = img.extract(plan.crop);
@@ -276,6 +285,7 @@ async function readInput(path: string): Promise<Buffer> {
 }
 
 async function assertColour(background: string): Promise<void> {
+  const sharp = await loadSharp();
   try {
     await sharp({ create: { width: 1, height: 1, channels: 3, background } }).raw().toBuffer();
   } catch {

@@ -475,11 +475,11 @@ export class Publisher {
     job.promise = this.drive(job)
       .catch((err: unknown) => this.o.logger.error('publishing job crashed; the post stays as stored and is resumed on the next start', { post: job.postId, error: err instanceof Error ? err.stack : String(err) }))
       .finally(() => {
-      for (const token of job.hostedTokens) this.o.library.revoke(token);
-      this.releaseLease(job.postId);
-      this.jobs.delete(job.postId);
-      for (const waiter of [...job.waiters]) waiter.done();
-    });
+        for (const token of job.hostedTokens) this.o.library.revoke(token);
+        this.releaseLease(job.postId);
+        this.jobs.delete(job.postId);
+        for (const waiter of [...job.waiters]) waiter.done();
+      });
     return job;
   }
 
@@ -591,7 +591,7 @@ export class Publisher {
       return { id: created.id, ...(created.uri ? { uri: created.uri } : {}), resumable: params.uploadType === 'resumable' };
     } catch (err) {
       // Some apps cannot use resumable uploads: serve the file at the public URL instead, where one is set.
-      const refused = err instanceof GraphError && (err.kind === 'permission' || err.kind === 'invalid_input');
+      const refused = err instanceof GraphError && (err.kind === 'permission' || (err.kind === 'invalid_input' && /upload_type|resumable/i.test(err.message)));
       if (params.uploadType !== 'resumable' || !refused || !this.o.library.canHost()) throw err;
       this.o.logger.warn('resumable upload refused; serving the video at the public URL instead', { post: post.id, code: err.code, subcode: err.subcode });
       this.patchOptions(post.id, (o) => ({ ...o, resumableRefused: true }));
@@ -666,18 +666,16 @@ export class Publisher {
   /** Streams one video from disk, resuming from the offset the container reports after any interruption. */
   private async uploadOne(job: Job, post: PostRecord, containerId: string, meta: ContainerMeta, item: StoredItem, onSent: (bytes: number) => void): Promise<void> {
     const fileSize = item.sizeBytes ?? 0;
-    let offset = 0;
     for (let attempt = 1; ; attempt++) {
       // Every attempt starts from what Instagram says it holds: after a crash, a lost answer or a broken stream alike.
       const status = await this.readStatus(job, post, containerId).catch((err: unknown) => {
         if (attempt === 1 && isNotFoundYet(err)) return undefined;
         throw err;
       });
-      offset = status?.bytesTransferred ?? 0;
-      if (status && (status.uploadingPhase === 'complete' || (fileSize > 0 && offset >= fileSize))) return;
-      if (offset > fileSize) offset = 0;
+      const reported = status?.bytesTransferred ?? 0;
+      if (status && (status.uploadingPhase === 'complete' || (fileSize > 0 && reported >= fileSize))) return;
+      const offset = reported > fileSize ? 0 : reported;
       try {
-        let lastRenew = this.o.clock.now();
         await this.call(job, post, (auth) =>
           uploadVideoResumable(this.o.graph, {
             ...(meta.uri ? { uri: meta.uri } : {}),
@@ -690,10 +688,7 @@ export class Publisher {
             accountId: auth.igUserId,
             onProgress: (sent) => {
               onSent(sent);
-              if (this.o.clock.now() - lastRenew > LEASE_RENEW_MS) {
-                lastRenew = this.o.clock.now();
-                this.renewLease(job);
-              }
+              this.renewLease(job);
             },
           }),
         );

@@ -170,7 +170,8 @@ function nextStep(outcome: PostOutcome, error: PostView['error']): string {
     return `${replay}Published.${where}${story}${commentNote}`;
   }
   if (post.state === 'failed') {
-    return `${replay}Not published: ${error?.meaning ?? error?.message ?? 'the post failed'} Fix that and create the post again (nothing went live).`;
+    const key = post.idempotencyKey ? ' with a new idempotency_key (this one stays bound to this failed post)' : '';
+    return `${replay}Not published: ${error?.meaning ?? error?.message ?? 'the post failed'} Fix that and create the post again${key}; nothing went live.`;
   }
   if (outcome.drivenElsewhere) {
     return `${replay}Another running instance of this server is publishing this post. Check again with instagram_post_status (post_id "${post.id}").`;

@@ -6,7 +6,6 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
-import type { App } from '../app.js';
 import { describeError } from '../errors.js';
 import type { ToolContext } from '../mcp/context.js';
 import type { Extra } from '../mcp/tool.js';
@@ -29,17 +28,17 @@ function notFound(err: unknown): McpError {
   return new McpError(RESOURCE_NOT_FOUND, `${report.message}${report.hint ? ` ${report.hint}` : ''}`, redact({ code: report.code }));
 }
 
-export function registerResources(server: McpServer, _app: App, makeContext: (extra: Extra) => ToolContext): void {
-  const who = (extra: Extra) => {
-    const ctx = makeContext(extra);
+export function registerResources(server: McpServer, makeContext: (extra: Extra) => Promise<ToolContext>): void {
+  const who = async (extra: Extra) => {
+    const ctx = await makeContext(extra);
     return { ctx, caller: { owner: ctx.owner, agent: ctx.agent } };
   };
 
   server.registerResource(
     'instagram-account',
     new ResourceTemplate('instagram://accounts/{id}', {
-      list: (extra) => {
-        const { ctx, caller } = who(extra);
+      list: async (extra) => {
+        const { ctx, caller } = await who(extra);
         return { resources: ctx.app.reader.listAccountResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
       },
     }),
@@ -48,8 +47,8 @@ export function registerResources(server: McpServer, _app: App, makeContext: (ex
       description: 'A connected Instagram account: profile, counts, login type, status, token expiry and its recent tracked posts.',
       mimeType: 'application/json',
     },
-    (uri, variables, extra) => {
-      const { ctx, caller } = who(extra);
+    async (uri, variables, extra) => {
+      const { ctx, caller } = await who(extra);
       try {
         return jsonContents(uri, ctx.app.reader.readAccountResource(caller, variable(variables['id'])));
       } catch (err) {
@@ -61,8 +60,8 @@ export function registerResources(server: McpServer, _app: App, makeContext: (ex
   server.registerResource(
     'instagram-post',
     new ResourceTemplate('instagram://posts/{id}', {
-      list: (extra) => {
-        const { ctx, caller } = who(extra);
+      list: async (extra) => {
+        const { ctx, caller } = await who(extra);
         return { resources: ctx.app.reader.listPostResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
       },
     }),
@@ -73,7 +72,7 @@ export function registerResources(server: McpServer, _app: App, makeContext: (ex
       mimeType: 'application/json',
     },
     async (uri, variables, extra) => {
-      const { ctx, caller } = who(extra);
+      const { ctx, caller } = await who(extra);
       try {
         return jsonContents(uri, await ctx.app.reader.readPostResource(caller, variable(variables['id']), extra.signal));
       } catch (err) {

@@ -93,6 +93,29 @@ describe('faults', () => {
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
   });
 
+  it('9007 "not ready" at publish goes back to polling, then publishes once', async () => {
+    h = await publishingHarness();
+    h.emulator.injectFaults({ method: 'POST', path: PUBLISH, sequence: [{ type: 'graph_error', code: 9007, subcode: 2207027, message: 'The media is not ready for publishing, please wait for a moment' }] });
+    const r = await h.call('instagram_create_post', { media: files.url('/a.jpg') });
+    expect(r.data).toMatchObject({ state: 'completed', attempts: 1 });
+    expect(requests(h, 'POST', PUBLISH).map((p) => p.fault ?? 'ok')).toEqual(['graph_error', 'ok']);
+    expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(1);
+  });
+
+  it('a container that expires while waiting fails the post (nothing published)', async () => {
+    h = await publishingHarness({ emulator: { processing: { imageMs: 0, videoMs: 60_000 } } });
+    const reads = h.emulator.hold({ method: 'GET', path: /^\/178\d+$/ });
+    const started = await h.call('instagram_create_reel', { video: files.url('/r.mp4'), wait_seconds: 0 });
+    await reads.waitForRequest(); // the job is parked on its first status read
+    (h.clock as import('../../src/clock.js').VirtualClock).advance(25 * 3600_000);
+    reads.release();
+    const done = await h.call('instagram_post_status', { post_id: started.data.post_id, wait_seconds: 600 });
+    expect(done.data.state).toBe('failed');
+    expect(done.data.error).toMatchObject({ code: 'container_expired' });
+    expect(done.data.error.message).toMatch(/expired/);
+    expect(requests(h, 'POST', PUBLISH)).toHaveLength(0);
+  });
+
   it('a container ending in ERROR fails the post with the subcode meaning', async () => {
     files.set('/broken.mp4', Buffer.from('not a video at all'));
     h = await publishingHarness();

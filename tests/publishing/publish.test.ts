@@ -255,6 +255,23 @@ describe('publishing local files', () => {
   });
 });
 
+describe('resumable upload refused', () => {
+  it('falls back to serving the video at the public URL when the app may not use resumable uploads', async () => {
+    h = await publishingHarness();
+    const { writeMp4 } = await import('../media/mp4.js');
+    const video = `${h.mediaDir}/fallback.mp4`;
+    writeMp4(video, { durationSec: 15, width: 1080, height: 1920, moovFirst: true, sizeBytes: 2_500_000 });
+    h.emulator.injectFaults({ method: 'POST', path: CREATE, sequence: [{ type: 'graph_error', code: 10, message: '(#10) Application does not have permission for this action' }] });
+    const r = await h.call('instagram_create_reel', { video });
+    expect(r.data.state).toBe('completed');
+    const creates = requests(h, 'POST', CREATE);
+    expect(creates.map((c) => c.params.upload_type ?? c.params.video_url?.slice(0, h.mediaBaseUrl.length))).toEqual(['resumable', h.mediaBaseUrl]);
+    const source = h.emulator.container(r.data.container_id)!.source!;
+    expect(source).toMatchObject({ via: 'video_url', sha256: sha256(video) });
+    expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(1);
+  });
+});
+
 describe('waiting, cancellation and status', () => {
   it('cancelling the tool call stops waiting but not the post, which is followed with instagram_post_status', async () => {
     files.set('/long.mp4', makeMp4(40));

@@ -161,9 +161,12 @@ describe('publishing quota', () => {
     const q = await publishingHarness({ emulator: { processing: { imageMs: 0, videoMs: 120_000 } } });
     try {
       const fs = await startFileServer({ '/r.mp4': (await import('../emulator/fixtures.js')).makeMp4(20) });
+      const reads = q.emulator.hold({ method: 'GET', path: /^\/178\d+$/ });
       const started = await q.call('instagram_create_reel', { video: fs.url('/r.mp4'), wait_seconds: 0 });
+      await reads.waitForRequest(); // the job is parked on its first status read
       expect(started.data.state).not.toBe('completed');
       q.emulator.setQuotaTotal(0);
+      reads.release();
       const done = await q.call('instagram_post_status', { post_id: started.data.post_id, wait_seconds: 600 });
       expect(done.data.state).toBe('failed');
       expect(done.data.error.code).toBe('quota_exhausted');
