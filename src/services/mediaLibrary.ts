@@ -40,10 +40,8 @@ import { isMediaId, type MediaRecord, type Store } from '../store/index.js';
 export const REFERENCE_TTL_MS = 24 * 60 * 60 * 1000;
 /** Largest streamed upload: the largest media Instagram accepts (a 300 MB reel). */
 export const MAX_UPLOAD_BYTES = LIMITS.reel.maxBytes;
-/** Largest inline (base64) media, decoded. */
-export const MAX_INLINE_BYTES = 8 * 1024 * 1024;
-/** Base64 characters needed for MAX_INLINE_BYTES (plus padding). */
-export const MAX_INLINE_BASE64_CHARS = Math.ceil(MAX_INLINE_BYTES / 3) * 4 + 4;
+import { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS } from './publishingBounds.js';
+export { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS };
 const STALE_PART_MS = 60 * 60 * 1000;
 
 export type MediaKind = 'image' | 'video';

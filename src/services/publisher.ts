@@ -73,8 +73,8 @@ export const MAX_UPLOAD_ATTEMPTS = 6;
 const MAX_POLL_FAILURES = 8;
 const LEASE_MS = 2 * 60_000;
 const LEASE_RENEW_MS = 20_000;
-/** Bounds of the per-call wait (tool argument wait_seconds). */
-export const MAX_WAIT_MS = 15 * 60_000;
+import { MAX_WAIT_MS } from './publishingBounds.js';
+export { MAX_WAIT_MS };
 
 /**
  * When to make the n-th status read of a container, in ms after the first (n = 0 is the first, at

@@ -7,12 +7,9 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-export const ACCOUNT_STATUSES = ['active', 'needs_reauth', 'disconnected'] as const;
-export const LOGIN_TYPES = ['instagram', 'facebook'] as const;
-export const OAUTH_SESSION_STATUSES = ['pending', 'exchanging', 'completed', 'failed'] as const;
-export const MEDIA_SOURCES = ['local', 'url', 'upload'] as const;
-export const POST_KINDS = ['image', 'video', 'carousel', 'reel', 'story'] as const;
-export const POST_STATES = ['pending', 'creating_container', 'uploading', 'processing', 'publishing', 'completed', 'failed'] as const;
+import { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES } from './states.js';
+
+export { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES };
 
 /** `col IN ('a','b')` for a CHECK constraint (values are our own constants, never user input). */
 function oneOf(column: string, values: readonly string[]) {

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { defineTool } from '../mcp/tool.js';
 import type { ToolContext } from '../mcp/context.js';
 import { describeSubcode } from '../instagram/errors.js';
-import { POST_STATES } from '../store/schema.js';
-import { MAX_INLINE_BASE64_CHARS } from '../services/mediaLibrary.js';
-import { MAX_WAIT_MS, type MediaItemRequest, type PostOutcome, type PublishRequest } from '../services/publisher.js';
+import { POST_STATES } from '../store/states.js';
+import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishingBounds.js';
+import type { MediaItemRequest, PostOutcome, PublishRequest } from '../services/publisher.js';
 import type { MediaInput } from '../services/mediaLibrary.js';
 
 // ---------------------------------------------------------------------------------------------- inputs

@@ -1,0 +1,7 @@
+/** The enumerated values of the store's columns: plain constants, so light modules (tool schemas) can use them without loading drizzle. */
+export const ACCOUNT_STATUSES = ['active', 'needs_reauth', 'disconnected'] as const;
+export const LOGIN_TYPES = ['instagram', 'facebook'] as const;
+export const OAUTH_SESSION_STATUSES = ['pending', 'exchanging', 'completed', 'failed'] as const;
+export const MEDIA_SOURCES = ['local', 'url', 'upload'] as const;
+export const POST_KINDS = ['image', 'video', 'carousel', 'reel', 'story'] as const;
+export const POST_STATES = ['pending', 'creating_container', 'uploading', 'processing', 'publishing', 'completed', 'failed'] as const;
