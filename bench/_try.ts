@@ -1,3 +1,3 @@
-import { benchUploadRss } from './uploadRss.js';
+import { benchHttpLoad } from './httpLoad.js';
 const t0 = Date.now();
-console.log(JSON.stringify(await benchUploadRss(), null, 1), Date.now() - t0);
+console.log(JSON.stringify(await benchHttpLoad(), null, 1), Date.now() - t0);

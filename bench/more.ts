@@ -1,4 +1,15 @@
-/** Benchmarks beyond cold start (publishing, tool overhead, upload memory, HTTP load) register here. */
+/**
+ * Benchmarks beyond cold start, each in its own module, each a ratio against a baseline measured side
+ * by side in this run: tool-call overhead, carousel publishing, reel publish delay, upload memory,
+ * HTTP load. Select some with `tsx bench/run.ts tool-overhead carousel reel-delay upload-rss http-load`.
+ */
+import { benchCarousel } from './carousel.js';
+import { benchHttpLoad } from './httpLoad.js';
+import { benchReelDelay } from './reelDelay.js';
+import { ms, ratioText } from './setup.js';
+import { benchToolOverhead } from './toolOverhead.js';
+import { benchUploadRss } from './uploadRss.js';
+
 export interface BenchRow {
   benchmark: string;
   measured: string;
@@ -8,4 +19,74 @@ export interface BenchRow {
   met: boolean | null;
 }
 
-export async function runMore(_want: (name: string) => boolean, _rows: BenchRow[], _results: Record<string, unknown>): Promise<void> {}
+const s = (msValue: number) => `${(msValue / 1000).toFixed(2)} s`;
+
+export async function runMore(want: (name: string) => boolean, rows: BenchRow[], results: Record<string, unknown>): Promise<void> {
+  if (want('tool-overhead')) {
+    const r = await benchToolOverhead(100, 20);
+    results.toolOverhead = r;
+    rows.push({
+      benchmark: 'tool call instagram_get_posts (20 ms latency)',
+      measured: `${ms(r.toolMedianMs, 1)}, ${r.graphCallsPerToolCall} Graph call`,
+      baseline: `${ms(r.rawMedianMs, 1)} (raw Graph GET)`,
+      ratio: ratioText(r.ratio),
+      goal: '≤ 1.2x',
+      met: r.ratio <= 1.2,
+    });
+  }
+
+  if (want('carousel')) {
+    const r = await benchCarousel(7, 100);
+    results.carousel = r;
+    rows.push({
+      benchmark: 'carousel of 10 images (100 ms latency)',
+      measured: `${ms(r.oursMedianMs)}, ${r.oursCalls} calls, ${r.oursWaves} round trips`,
+      baseline: `${ms(r.idealMedianMs)}, ${r.idealCalls} calls, ${r.idealWaves} round trips (ideal client)`,
+      ratio: ratioText(r.ratio),
+      goal: '≤ 1.2x, calls ≤ ideal',
+      met: r.ratio <= 1.2 && r.oursCalls <= r.idealCalls,
+    });
+  }
+
+  if (want('reel-delay')) {
+    const r = await benchReelDelay(100);
+    results.reelDelay = r;
+    rows.push({
+      benchmark: 'reel FINISHED → publish (2–60 s processing)',
+      measured: `median ${s(r.ours.medianDelayMs)} (max ${s(r.ours.maxDelayMs)}), ${r.ours.pollsPerProcessingSecond.toFixed(2)} polls/s`,
+      baseline: `median ${s(r.peer3s.medianDelayMs)} (max ${s(r.peer3s.maxDelayMs)}), ${r.peer3s.pollsPerProcessingSecond.toFixed(2)} polls/s (peer, fixed 3 s)`,
+      ratio: ratioText(r.ratio),
+      goal: 'median < 1 s, ≤ 0.5 polls/s',
+      met: r.ours.medianDelayMs < 1000 && r.ours.pollsPerProcessingSecond <= 0.5,
+    });
+  }
+
+  if (want('upload-rss')) {
+    const r = await benchUploadRss();
+    results.uploadRss = r;
+    const gib = r.cases.find((c) => c.totalBytes >= 1024 * 1024 * 1024) ?? r.cases[r.cases.length - 1]!;
+    const single = r.cases.find((c) => c !== gib);
+    const completed = r.cases.every((c) => c.state === 'completed');
+    rows.push({
+      benchmark: 'peak RSS, 1 GiB resumable upload (4 × 256 MiB)',
+      measured: `+${r.worstAboveIdleMb.toFixed(0)} MB (peak ${gib.peakRssMb.toFixed(0)} MB${single ? `; 300 MiB reel +${single.aboveIdleMb.toFixed(0)} MB` : ''})`,
+      baseline: `${r.idleRssMb.toFixed(0)} MB (idle server)`,
+      ratio: ratioText(Math.max(...r.cases.map((c) => c.peakRssMb)) / r.idleRssMb),
+      goal: '< 150 MB above idle',
+      met: completed && r.worstAboveIdleMb < 150,
+    });
+  }
+
+  if (want('http-load')) {
+    const r = await benchHttpLoad(50, 20, 3);
+    results.httpLoad = r;
+    rows.push({
+      benchmark: `HTTP: ${r.sessions} sessions × ${r.callsPerSession} calls (×${r.rounds} rounds)`,
+      measured: `${r.ours.errors} errors, p50 ${ms(r.ours.p50Ms, 1)}, p99 ${ms(r.ours.p99Ms)}`,
+      baseline: `${r.baseline.errors} errors, p50 ${ms(r.baseline.p50Ms, 1)}, p99 ${ms(r.baseline.p99Ms)} (minimal SDK server)`,
+      ratio: `${ratioText(r.p50Ratio)} (p99 ${ratioText(r.p99Ratio)})`,
+      goal: '0 errors',
+      met: r.ours.errors === 0,
+    });
+  }
+}

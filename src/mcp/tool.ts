@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Toolset } from '../config.js';
 import { describeError } from '../errors.js';
 import { redact } from '../log.js';
+import { findBadText } from './args.js';
 import type { ToolContext } from './context.js';
 
 export interface ToolAnnotations {
@@ -81,6 +82,8 @@ export function registerTools(
           return errorResult(err);
         }
         try {
+          const badText = findBadText(args);
+          if (badText) throw badText;
           const output = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
           const payload = ctx.sandboxNotice ? { ...output, sandbox: ctx.sandboxNotice } : output;
           return jsonResult(payload);

@@ -174,7 +174,7 @@ describe.skipIf(!existsSync(builtEntry))('the built server over stdio', () => {
     child.stderr.on('data', (c) => (stderr += c));
     const send = (msg: unknown) => child.stdin.write(`${JSON.stringify(msg)}\n`);
     const waitFor = async (predicate: () => boolean) => {
-      for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
     };
     send(JSON.parse(initializeBody));
     await waitFor(() => stdout.includes('"id":1'));
