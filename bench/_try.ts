@@ -1,3 +1,3 @@
-import { benchHttpLoad } from './httpLoad.js';
-const t0 = Date.now();
-console.log(JSON.stringify(await benchHttpLoad(), null, 1), Date.now() - t0);
+import { benchReelDelay } from './reelDelay.js';
+const r = await benchReelDelay();
+for (const k of ['ours','peer3s','peer5s'] as const) { const { perNominal, ...rest } = r[k]; console.log(rest); }

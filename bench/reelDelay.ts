@@ -24,6 +24,11 @@ export interface DelaySample {
   processingMs: number;
   delayMs: number;
   polls: number;
+  /** Of the delay: until the status read that saw FINISHED was answered. */
+  untilSeenMs: number;
+  /** Of the delay: from that answer to the media_publish request (calls made in between). */
+  afterSeenMs: number;
+  callsBetween: string[];
 }
 
 export interface DelaySummary {
@@ -31,6 +36,9 @@ export interface DelaySummary {
   medianDelayMs: number;
   maxDelayMs: number;
   minDelayMs: number;
+  medianUntilSeenMs: number;
+  medianAfterSeenMs: number;
+  callsBetweenSeenAndPublish: string[];
   /** Status reads per second of processing: total reads / total processing seconds. */
   pollsPerProcessingSecond: number;
   perNominal: Array<{ nominalMs: number; medianDelayMs: number; maxDelayMs: number; medianPolls: number; pollsPerSecond: number }>;
@@ -56,14 +64,26 @@ function variantsOf(nominal: number): number[] {
   return Array.from({ length: VARIANTS }, (_, k) => Math.round(nominal * (0.8 + 0.4 * ((0.5 + k * PHI) % 1))));
 }
 
-function measure(b: BenchApp, client: string, nominalMs: number, containerId: string, log: LoggedRequest[]): DelaySample {
+function measure(b: BenchApp, client: string, nominalMs: number, containerId: string, log: LoggedRequest[], latencyMs: number): DelaySample {
   const container = b.emulator.container(containerId);
   if (!container || container.processingStartedAt === null) throw new Error(`container ${containerId} never started processing`);
   const finishedAt = container.processingStartedAt + container.processingMs;
   const publish = log.find((r) => r.method === 'POST' && r.path.endsWith('/media_publish') && r.params['creation_id'] === containerId);
   if (!publish) throw new Error(`${client}: no media_publish for ${containerId}`);
-  const polls = log.filter((r) => r.method === 'GET' && r.path === `/${containerId}` && r.time <= publish.time).length;
-  return { client, nominalMs, processingMs: container.processingMs, delayMs: publish.time - finishedAt, polls };
+  const reads = log.filter((r) => r.method === 'GET' && r.path === `/${containerId}` && r.time <= publish.time);
+  // The emulator sleeps its latency before answering: the read's answer left at time + latency.
+  const seenAt = reads[reads.length - 1]!.time + latencyMs;
+  const callsBetween = log.filter((r) => r.time >= seenAt && r.time < publish.time && r !== publish).map((r) => `${r.method} ${r.path.replace(/\d{6,}/g, '{id}')}`);
+  return {
+    client,
+    nominalMs,
+    processingMs: container.processingMs,
+    delayMs: publish.time - finishedAt,
+    polls: reads.length,
+    untilSeenMs: seenAt - finishedAt,
+    afterSeenMs: publish.time - seenAt,
+    callsBetween,
+  };
 }
 
 async function peerReel(b: BenchApp, clock: VirtualClock, videoUrl: string, intervalMs: number, dispatcher: Agent): Promise<string> {
@@ -96,6 +116,9 @@ function summarize(client: string, samples: DelaySample[]): DelaySummary {
     medianDelayMs: median(delays),
     maxDelayMs: Math.max(...delays),
     minDelayMs: Math.min(...delays),
+    medianUntilSeenMs: median(mine.map((s) => s.untilSeenMs)),
+    medianAfterSeenMs: median(mine.map((s) => s.afterSeenMs)),
+    callsBetweenSeenAndPublish: [...new Set(mine.flatMap((s) => s.callsBetween))],
     pollsPerProcessingSecond: pollsPerSecond(mine),
     perNominal: NOMINAL_MS.map((nominalMs) => {
       const group = mine.filter((s) => s.nominalMs === nominalMs);
@@ -125,12 +148,12 @@ export async function benchReelDelay(latencyMs = 100): Promise<ReelDelayResult> 
         b.emulator.clearLog();
         const r = await b.call('instagram_create_reel', { video: videoUrl, caption: `bench reel ${processingMs}`, wait_seconds: 900 });
         if (r.isError || r.data?.state !== 'completed') throw new Error(`reel not published: ${r.text}`);
-        samples.push(measure(b, 'ours', nominalMs, r.data.container_id as string, b.emulator.requestLog()));
+        samples.push(measure(b, 'ours', nominalMs, r.data.container_id as string, b.emulator.requestLog(), latencyMs));
 
         for (const interval of [3000, 5000]) {
           b.emulator.clearLog();
           const id = await peerReel(b, clock, videoUrl, interval, dispatcher);
-          samples.push(measure(b, `peer ${interval / 1000}s`, nominalMs, id, b.emulator.requestLog()));
+          samples.push(measure(b, `peer ${interval / 1000}s`, nominalMs, id, b.emulator.requestLog(), latencyMs));
         }
       }
     }

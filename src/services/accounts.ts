@@ -128,7 +128,7 @@ export class AccountService {
     let account: AccountRecord | undefined;
     if (accountArg && accountArg.trim()) {
       const wanted = accountArg.trim();
-      account = /^\d+$/.test(wanted) ? this.o.store.accounts.get(caller.owner, wanted) : this.o.store.accounts.findByUsername(caller.owner, wanted);
+      account = this.lookup(caller.owner, wanted);
       if (!account) {
         throw new AppError('account_not_found', `No connected Instagram account matches '${wanted.slice(0, 80)}'.`, `Use one of: ${choices()}; or connect it with instagram_authenticate.`);
       }
@@ -160,12 +160,7 @@ export class AccountService {
   }
 
   setEnabled(caller: Caller, accountArg: string, enabled: boolean): AccountRecord {
-    const wanted = accountArg.trim();
-    const account = /^\d+$/.test(wanted) ? this.o.store.accounts.get(caller.owner, wanted) : this.o.store.accounts.findByUsername(caller.owner, wanted);
-    if (!account) {
-      const all = this.o.store.accounts.list(caller.owner).map((a) => `@${a.username}`).join(', ') || 'none';
-      throw new AppError('account_not_found', `No connected Instagram account matches '${wanted.slice(0, 80)}'.`, `Accounts: ${all}.`);
-    }
+    const account = this.findOwned(caller, accountArg);
     this.o.store.transaction(() => {
       this.o.store.agentAccounts.setEnabled(caller.owner, caller.agent, account.id, enabled);
       this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: enabled ? 'account.enabled' : 'account.disabled' });
@@ -182,10 +177,18 @@ export class AccountService {
     return this.o.store.accounts.get(caller.owner, account.id)!;
   }
 
-  private findOwned(caller: Caller, accountArg: string): AccountRecord {
+  /** An account of this owner by id or @username, whatever its status or toggle. */
+  private lookup(owner: string, accountArg: string): AccountRecord | undefined {
     const wanted = accountArg.trim();
-    const account = /^\d+$/.test(wanted) ? this.o.store.accounts.get(caller.owner, wanted) : this.o.store.accounts.findByUsername(caller.owner, wanted);
-    if (!account) throw new AppError('account_not_found', `No connected Instagram account matches '${wanted.slice(0, 80)}'.`, 'See instagram_accounts with include_disabled.');
+    return /^\d+$/.test(wanted) ? this.o.store.accounts.get(owner, wanted) : this.o.store.accounts.findByUsername(owner, wanted);
+  }
+
+  private findOwned(caller: Caller, accountArg: string): AccountRecord {
+    const account = this.lookup(caller.owner, accountArg);
+    if (!account) {
+      const all = this.o.store.accounts.list(caller.owner).map((a) => `@${a.username}`).join(', ') || 'none';
+      throw new AppError('account_not_found', `No connected Instagram account matches '${accountArg.trim().slice(0, 80)}'.`, `Accounts: ${all}; connect another with instagram_authenticate.`);
+    }
     return account;
   }
 
@@ -508,8 +511,19 @@ export class AccountService {
   }
 
   /** Imports an existing long-lived token; the login type is detected, never guessed silently. */
-  async importToken(caller: Caller, token: string, declared?: LoginType): Promise<ConnectResult> {
+  async importToken(caller: Caller, pasted: string, declared?: LoginType): Promise<ConnectResult> {
+    registerSecret(pasted);
+    const token = pasted.trim();
     registerSecret(token);
+    // A token is one word of visible ASCII. Anything else could only be refused by Meta, or break the
+    // Authorization header and surface as a misleading network error: refuse it here, naming the token.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new AppError(
+        'token_invalid',
+        'access_token is not an access token: it contains spaces, line breaks or characters outside ASCII.',
+        'Copy the whole token again (one word of letters, digits and punctuation, e.g. IGAA… or EAA…), or connect through the login link (instagram_authenticate without access_token).',
+      );
+    }
     let detected: LoginType;
     try {
       detected = await detectLoginType(this.o.graph, token);
