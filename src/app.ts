@@ -116,7 +116,6 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       every(60 * 60 * 1000, () => accounts.refreshSweep());
       every(10 * 60 * 1000, () => library.cleanupExpired());
       every(60 * 1000, () => mediaHost.sweep());
-      void accounts.importConfiguredToken().catch((err) => logger.error('could not import INSTAGRAM_ACCESS_TOKEN', { error: err }));
       void accounts.refreshSweep().catch((err) => logger.warn('token refresh sweep failed', { error: err }));
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
     },
@@ -131,5 +130,11 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       if (sandbox && !options.sandbox) await sandbox.stop();
     },
   };
+  if (config.accessToken) {
+    // Imported before the first tool call is answered, so "list my accounts" right after start sees it;
+    // bounded so an unreachable Graph API cannot hold the server hostage.
+    const imported = accounts.importConfiguredToken().catch((err: unknown) => logger.error('could not import INSTAGRAM_ACCESS_TOKEN', { error: err }));
+    await Promise.race([imported, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
+  }
   return app;
 }

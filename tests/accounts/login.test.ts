@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import type { VirtualClock } from '../../src/clock.js';
+import { createEmulator } from '../../src/emulator/index.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 let h: Harness;
@@ -125,6 +128,26 @@ describe('token import and lifecycle', () => {
     const garbage = await h.call('instagram_authenticate', { access_token: 'IGAA' + 'x'.repeat(40) });
     expect(garbage.isError).toBe(true);
     expect(garbage.data.error.code).toBe('token_rejected');
+  });
+
+  it('imports INSTAGRAM_ACCESS_TOKEN at start-up, before the first tool call is answered, and only once', async () => {
+    const emulator = createEmulator();
+    await emulator.start(0, '127.0.0.1');
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-import-'));
+    try {
+      const token = emulator.issueToken({ userId: emulator.users.instagramCreator.id, loginType: 'instagram', lifetime: 'long' });
+      const env = { INSTAGRAM_ACCESS_TOKEN: token, INSTAGRAM_MCP_ENCRYPTION_KEY: randomBytes(32).toString('hex') };
+      for (let start = 0; start < 2; start++) {
+        h = await startHarness({ existingEmulator: emulator, realTime: true, dataDir, env });
+        const accounts = await h.call('instagram_accounts', {});
+        expect(accounts.data.accounts.map((a: { username: string }) => a.username)).toEqual([emulator.users.instagramCreator.username]);
+        expect(h.app.store.audit.list('alice').filter((e) => e.action === 'account.connected')).toHaveLength(1);
+        await h.close();
+      }
+    } finally {
+      await emulator.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refreshes a token inside its 7-day window on the emulator clock and uses the new one', async () => {
