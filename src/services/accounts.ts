@@ -84,7 +84,7 @@ export interface AccountServiceOptions {
 
 export class AccountService {
   private readonly refreshing = new Map<string, Promise<AccountRecord>>();
-  private listener?: { server: http.Server; closeTimer?: NodeJS.Timeout };
+  private listener?: { servers: http.Server[]; closeTimer?: NodeJS.Timeout };
   private readonly waiters = new Map<string, Array<() => void>>();
 
   constructor(private readonly o: AccountServiceOptions) {}
@@ -612,30 +612,42 @@ export class AccountService {
   private async ensureCallbackRoute(redirectUri: string): Promise<LoginStart['callback']> {
     if (this.o.config.transport === 'http') return 'http_route';
     const url = new URL(redirectUri);
-    if (!['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return 'paste_only';
-    if (this.listener) return 'local_listener';
-    const server = http.createServer((req, res) => {
-      const reqUrl = new URL(req.url ?? '/', redirectUri);
-      if (reqUrl.pathname !== url.pathname) {
-        res.writeHead(404).end();
-        return;
+    if (url.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return 'paste_only';
+    if (!this.listener) {
+      const handler: http.RequestListener = (req, res) => {
+        const reqUrl = new URL(req.url ?? '/', redirectUri);
+        if (reqUrl.pathname !== url.pathname) {
+          res.writeHead(404).end();
+          return;
+        }
+        void this.handleCallbackRequest(reqUrl.toString()).then((pageOut) => {
+          res.writeHead(pageOut.status, { 'content-type': 'text/html; charset=utf-8' });
+          res.end(pageOut.html);
+        });
+      };
+      const port = Number(url.port || 80);
+      // "localhost" may resolve to either loopback family in the user's browser: listen on both.
+      const hosts = url.hostname === 'localhost' ? ['127.0.0.1', '::1'] : [url.hostname.replace(/^\[|\]$/g, '')];
+      const servers: http.Server[] = [];
+      for (const host of hosts) {
+        const server = http.createServer(handler);
+        const ok = await new Promise<boolean>((resolve) => {
+          server.once('error', (err) => {
+            this.o.logger.warn('cannot listen for the OAuth callback; the user can paste the redirected URL instead', { host, port, error: err });
+            resolve(false);
+          });
+          server.listen(port, host, () => resolve(true));
+        });
+        if (ok) {
+          server.unref();
+          servers.push(server);
+        }
       }
-      void this.handleCallbackRequest(reqUrl.toString()).then((pageOut) => {
-        res.writeHead(pageOut.status, { 'content-type': 'text/html; charset=utf-8' });
-        res.end(pageOut.html);
-      });
-    });
-    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', (err) => {
-        this.o.logger.warn('cannot listen for the OAuth callback; the user can paste the redirected URL instead', { port, error: err });
-        resolve(false);
-      });
-      server.listen(port, url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, ''), () => resolve(true));
-    });
-    if (!ok) return 'paste_only';
-    server.unref();
-    this.listener = { server };
+      if (servers.length === 0) return 'paste_only';
+      this.listener = { servers };
+    }
+    // Listen until the newest session expires.
+    if (this.listener.closeTimer) clearTimeout(this.listener.closeTimer);
     this.listener.closeTimer = setTimeout(() => this.maybeStopListener(true), SESSION_TTL_MS + 5_000);
     this.listener.closeTimer.unref();
     return 'local_listener';
@@ -644,10 +656,10 @@ export class AccountService {
   private maybeStopListener(force = false): void {
     if (!this.listener) return;
     if (!force && this.o.store.oauthSessions.hasPending()) return;
-    const { server, closeTimer } = this.listener;
+    const { servers, closeTimer } = this.listener;
     if (closeTimer) clearTimeout(closeTimer);
     this.listener = undefined;
-    server.close();
+    for (const server of servers) server.close();
   }
 
   async close(): Promise<void> {
