@@ -40,7 +40,7 @@ export interface HttpLoadResult {
 }
 
 /** The floor: the smallest SDK Streamable HTTP server with one tool, one McpServer per session. */
-async function startMinimalHttpServer(): Promise<{ url: string; close(): Promise<void> }> {
+export async function startMinimalHttpServer(): Promise<{ url: string; close(): Promise<void> }> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const readBody = async (req: IncomingMessage) => {
     const chunks: Buffer[] = [];
@@ -97,7 +97,7 @@ interface RoundOutcome {
   wallMs: number;
 }
 
-async function loadRound(baseUrl: string, tool: { name: string; arguments: Record<string, unknown> }, sessions: number, callsPerSession: number): Promise<RoundOutcome> {
+export async function loadRound(baseUrl: string, tool: { name: string; arguments: Record<string, unknown> }, sessions: number, callsPerSession: number): Promise<RoundOutcome> {
   const latencies: number[] = [];
   const errors: string[] = [];
   const t0 = performance.now();

@@ -22,6 +22,8 @@ export function graphHostFor(loginType: LoginType): HostRole {
 /** One path segment (an id), URL-encoded. */
 export function seg(id: string): string {
   if (!id) throw new TypeError('An empty id cannot be used in a Graph API path');
+  // encodeURIComponent keeps '.' and '..', which URL resolution would turn into a step up the path.
+  if (id === '.' || id === '..') throw new TypeError(`'${id}' cannot be used as an id in a Graph API path`);
   return encodeURIComponent(id);
 }
 

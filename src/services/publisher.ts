@@ -58,9 +58,9 @@ import { validationError, type MediaInput, type MediaKind, type MediaLibrary, ty
 // ---------------------------------------------------------------------------------------------- tuning
 
 /** Containers created at once for a carousel. */
-export const CHILD_CONCURRENCY = 5;
+export const CHILD_CONCURRENCY = 10;
 /** Status reads at once while polling a carousel's children. */
-const POLL_CONCURRENCY = 5;
+const POLL_CONCURRENCY = 10;
 /** Reading a container right after creating it may answer 100/33 "does not exist" for this long. */
 export const NOT_FOUND_GRACE_MS = 60_000;
 /** A container still processing after this long fails the post (Instagram's own guidance is minutes). */
@@ -78,12 +78,14 @@ export { MAX_WAIT_MS };
 
 /**
  * When to make the n-th status read of a container, in ms after the first (n = 0 is the first, at
- * once). Fixed targets rather than delays, so request latency never stretches the cadence. Fast at
- * first for images (0, 250, 500 ms, 1 s), then every 2 s up to 30 s, every 3 s up to 5 min, then every
- * 5 s: a 60 s video costs 29 reads (under one per 2 s), and a container that turns FINISHED is seen
- * within 2 s (3 s after the first half minute). Instagram gives no processing estimate to do better.
+ * once). Fixed targets rather than delays, so request latency never stretches the cadence. Images are
+ * read fast at first (0, 250, 500 ms, 1 s), then every 2 s up to 30 s, every 3 s up to 5 min, then every
+ * 5 s. Video is never ready within a second, so its reads start at 2 s: a container that turns FINISHED
+ * is seen within 2 s (3 s after the first half minute) at under one read per 2 s of processing.
+ * Instagram gives no processing estimate to do better.
  */
-export function pollAtMs(n: number): number {
+export function pollAtMs(n: number, kind: 'image' | 'video' = 'image'): number {
+  if (kind === 'video') return pollAtMs(n + 4);
   if (n <= 0) return 0;
   if (n <= 3) return [250, 500, 1000][n - 1]!;
   if (n <= 18) return 2000 * (n - 3);
@@ -205,6 +207,16 @@ interface Job {
   persistedProgress: number;
   leaseRenewedAt: number;
   notAppliedPublishes: number;
+  /** Transient failures of the steps before publishing, retried in place before the post is left for later. */
+  stepRetries: number;
+}
+
+const MAX_STEP_RETRIES = 3;
+
+/** A failure of creating, uploading or polling that says nothing about the media: worth trying again. */
+function isTransientBeforePublish(post: PostRecord, err: unknown): boolean {
+  if (!['creating_container', 'uploading', 'processing'].includes(post.state)) return false;
+  return err instanceof GraphError && (err.isTransient || err.notApplied || err.kind === 'network' || err.kind === 'transient' || err.kind === 'rate_limited');
 }
 
 /** Thrown to leave a post in its state for a later run (outcome not knowable now). */
@@ -470,6 +482,7 @@ export class Publisher {
       persistedProgress: post.progress,
       leaseRenewedAt: this.o.clock.now(),
       notAppliedPublishes: 0,
+      stepRetries: 0,
     };
     this.jobs.set(post.id, job);
     job.promise = this.drive(job)
@@ -519,6 +532,20 @@ export class Publisher {
           if (latest && !job.controller.signal.aborted && err instanceof Deferred) {
             this.patchOptions(job.postId, (o) => ({ ...o, note: err.message }));
           }
+          return;
+        }
+        if (isTransientBeforePublish(post, err)) {
+          // Nothing is live before media_publish, so a transient failure there never fails the post.
+          if (job.stepRetries < MAX_STEP_RETRIES) {
+            job.stepRetries++;
+            try {
+              await this.sleep(job, Math.min(30_000, 2000 * 2 ** (job.stepRetries - 1)));
+            } catch {
+              return;
+            }
+            continue;
+          }
+          this.patchOptions(job.postId, (o) => ({ ...o, note: `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.` }));
           return;
         }
         this.fail(post, err);
@@ -746,13 +773,14 @@ export class Publisher {
   private async pollUntilFinished(job: Job, post: PostRecord, ids: string[], from: number, to: number, onFinished?: (id: string) => void): Promise<void> {
     const pending = new Set(ids);
     const start = this.o.clock.now();
+    const schedule = ids.every((id) => this.isVideoContainer(post, id)) ? 'video' : 'image';
     let failures = 0;
     for (let n = 0; pending.size > 0; n++) {
       const elapsed = this.o.clock.now() - start;
       if (elapsed > MAX_PROCESSING_MS) {
         throw new AppError('processing_timeout', `Instagram was still processing the media after ${Math.round(elapsed / 60_000)} minutes.`, 'Check the video against the Reels specification (H.264/HEVC, AAC, moov atom first) and try again.');
       }
-      await this.sleep(job, Math.max(0, pollAtMs(n) - elapsed));
+      await this.sleep(job, Math.max(0, pollAtMs(n, schedule) - elapsed));
       let roundFailed = false;
       await mapLimit([...pending], POLL_CONCURRENCY, async (id) => {
         let status: ContainerStatus;
@@ -808,8 +836,8 @@ export class Publisher {
         throw new AppError('publish_failed', `Instagram did not accept the publish after ${post.attempts} attempts; the post is not live (its container is still unpublished).`, 'Try again later with instagram_create_post; nothing was published.');
       }
     }
-    await this.checkQuota(job, post);
-
+    // No quota read here: the early check passed, and media_publish enforces the quota itself
+    // (9/2207042, nothing published), which saves a round trip between FINISHED and the publish.
     this.o.store.posts.update(post.id, { attempts: post.attempts + 1, options: { ...optionsOf(post), publishAttemptAt: this.o.clock.now() } });
     let mediaId: string;
     try {
@@ -830,6 +858,7 @@ export class Publisher {
         return;
       }
       if (err instanceof AppError && err.code === 'needs_reauth') throw err;
+      if (err instanceof GraphError && err.kind === 'quota') throw await this.quotaRefusal(job, post, err);
       // Anything else: the outcome is unknown until the container says otherwise.
       this.o.logger.warn('publish outcome unknown; reading the container', { post: post.id, error: describeError(err).message });
       const status = await this.readStatusPatiently(job, post, containerId);
@@ -974,19 +1003,11 @@ export class Publisher {
     if (limit.quotaTotal !== null && limit.quotaUsage >= limit.quotaTotal) throw this.quotaError(account, limit.quotaUsage, limit.quotaTotal, limit.quotaDurationSec);
   }
 
-  private async checkQuota(job: Job, post: PostRecord): Promise<void> {
-    let limit;
-    try {
-      limit = await this.call(job, post, (auth) => getPublishingLimit(this.o.graph, auth, job.controller.signal));
-    } catch (err) {
-      if (job.controller.signal.aborted || err instanceof AppError) throw err;
-      // Not knowing the quota is no reason to hold the post: media_publish enforces it anyway (9/2207042).
-      this.o.logger.warn('could not read the publishing limit; publishing anyway', { post: post.id, error: describeError(err).message });
-      return;
-    }
-    if (limit.quotaTotal !== null && limit.quotaUsage >= limit.quotaTotal) {
-      throw this.quotaError(this.accountOf(post), limit.quotaUsage, limit.quotaTotal, limit.quotaDurationSec);
-    }
+  /** media_publish answered 9/2207042: nothing went live; say how full the window is and when it frees up. */
+  private async quotaRefusal(job: Job, post: PostRecord, err: GraphError): Promise<AppError> {
+    const limit = await this.call(job, post, (auth) => getPublishingLimit(this.o.graph, auth, job.controller.signal)).catch(() => null);
+    if (limit?.quotaTotal != null) return this.quotaError(this.accountOf(post), limit.quotaUsage, limit.quotaTotal, limit.quotaDurationSec);
+    return new AppError('quota_exhausted', `Instagram refused the publish: ${err.message} Nothing was published.`, 'Try again once a slot frees up in the rolling 24-hour window (instagram_get_publishing_limit shows the quota).');
   }
 
   private quotaError(account: AccountRecord, usage: number, total: number, durationSec: number | null): AppError {
@@ -1105,6 +1126,12 @@ export class Publisher {
     return optionsOf(this.o.store.posts.getById(post.id) ?? post).containers?.[id]?.createdAt ?? post.updatedAt;
   }
 
+  private isVideoContainer(post: PostRecord, id: string): boolean {
+    const meta = optionsOf(this.o.store.posts.getById(post.id) ?? post).containers?.[id];
+    const index = meta ? meta.index : post.kind === 'carousel' ? -1 : 0;
+    return index >= 0 && (post.inputs as StoredItem[])[index]?.kind === 'video';
+  }
+
   private describeContainer(post: PostRecord, id: string): string {
     const meta = optionsOf(this.o.store.posts.getById(post.id) ?? post).containers?.[id];
     if (!meta || meta.index < 0 || post.kind !== 'carousel') return `the ${post.kind === 'carousel' ? 'carousel' : post.kind}`;
@@ -1212,6 +1239,9 @@ export function validateRequest(request: PublishRequest, kind: PostKind): Valida
   if (request.collaborators && request.collaborators.length > LIMITS.collaboratorsMax) {
     add('collaborators', 'too_many_collaborators', `collaborators: at most ${LIMITS.collaboratorsMax} collaborators can be invited; ${request.collaborators.length} were given. Remove ${request.collaborators.length - LIMITS.collaboratorsMax}.`);
   }
+  (request.collaborators ?? []).forEach((name, i) => {
+    if (!/^@?[A-Za-z0-9._]{1,30}$/.test(name)) add(`collaborators[${i}]`, 'invalid_username', `collaborators[${i}]: '${name.slice(0, 40)}' is not an Instagram username.`);
+  });
   for (const [field, text] of [['alt_text', request.altText], ...request.media.map((m, i) => [`media[${i}].alt_text`, m.altText] as const)] as Array<[string, string | undefined]>) {
     for (const issue of checkAltText(text)) add(field, issue.code, `${field}: ${issue.message}`);
   }

@@ -844,7 +844,11 @@ export class Reader {
     let after: string | undefined;
     if (args.cursor) {
       const c = decodeCursor(args.cursor, 'hashtag', account);
-      hashtagId = String(c['h']);
+      // The hashtag id becomes a path segment: a cursor edited to carry anything but a Graph id is refused.
+      if (typeof c['h'] !== 'string' || !isGraphId(c['h'])) {
+        throw new AppError('invalid_cursor', 'This cursor was altered: it does not name a hashtag.', 'Pass the next_cursor value of the previous answer unchanged, or leave cursor out to start over.');
+      }
+      hashtagId = c['h'];
       tag = String(c['n']);
       edge = c['e'] === 'recent' ? 'recent' : 'top';
       after = c.c;

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeMp4, startFileServer, type FileServer } from '../emulator/fixtures.js';
 import { CONTAINER_READ, CREATE, jpeg, png, postRow, PUBLISH, publishingHarness, requests, sha256, writeMedia, type PublishingHarness } from './helpers.js';
+import { CHILD_CONCURRENCY } from '../../src/services/publisher.js';
 
 let h: PublishingHarness;
 let files: FileServer;
@@ -56,7 +57,7 @@ describe('publishing from URLs', () => {
     await hold.waitForRequest();
     for (let i = 0; i < 50 && hold.heldCount < 4; i++) await new Promise((r) => setTimeout(r, 10));
     expect(hold.heldCount).toBeGreaterThanOrEqual(4);
-    expect(hold.heldCount).toBeLessThanOrEqual(5);
+    expect(hold.heldCount).toBeLessThanOrEqual(CHILD_CONCURRENCY);
     hold.release();
     const r = await call;
 

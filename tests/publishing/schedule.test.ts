@@ -12,7 +12,17 @@ function simulate(finishMs: number): { reads: number; delayMs: number } {
 
 describe('pollAtMs', () => {
   it('reads at once, then 250 ms, 500 ms, 1 s, then every 2 s', () => {
-    expect([0, 1, 2, 3, 4, 5, 6].map(pollAtMs)).toEqual([0, 250, 500, 1000, 2000, 4000, 6000]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => pollAtMs(n))).toEqual([0, 250, 500, 1000, 2000, 4000, 6000]);
+  });
+
+  it('reads video from 2 s on, every 2 s, at under one read per 2 s of processing', () => {
+    expect([0, 1, 2, 3].map((n) => pollAtMs(n, 'video'))).toEqual([2000, 4000, 6000, 8000]);
+    for (const seconds of [2, 5, 10, 30, 60, 120]) {
+      let reads = 0;
+      for (let n = 0; pollAtMs(n, 'video') < seconds * 1000; n++) reads = n + 1;
+      // Reads before FINISHED plus the one that sees it.
+      expect(reads + 1, `${seconds} s`).toBeLessThanOrEqual(seconds / 2 + 1);
+    }
   });
 
   it('is strictly increasing and its steps never exceed 5 s', () => {

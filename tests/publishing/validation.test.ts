@@ -157,7 +157,7 @@ describe('publishing quota', () => {
     }
   });
 
-  it('checks the quota again right before media_publish and fails the post cleanly', async () => {
+  it('fails the post cleanly when media_publish refuses it for the quota (used up while processing)', async () => {
     const q = await publishingHarness({ emulator: { processing: { imageMs: 0, videoMs: 120_000 } } });
     try {
       const fs = await startFileServer({ '/r.mp4': (await import('../emulator/fixtures.js')).makeMp4(20) });
@@ -171,7 +171,9 @@ describe('publishing quota', () => {
       expect(done.data.state).toBe('failed');
       expect(done.data.error.code).toBe('quota_exhausted');
       expect(done.data.next_step).toMatch(/Not published/);
-      expect(requests(q, 'POST', /media_publish$/)).toHaveLength(0);
+      // Instagram enforces the quota at media_publish (9/2207042): one refused attempt, nothing live.
+      expect(requests(q, 'POST', /media_publish$/)).toHaveLength(1);
+      expect(q.emulator.publishedMedia()).toHaveLength(0);
       await fs.close();
     } finally {
       await q.close();
