@@ -23,11 +23,11 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  // The store, the Graph client and the services load in the background: stdio clients get their
-  // tools/list while they are built, and every tool call waits for them.
+  // The store, the Graph client and the services are built just after start-up (or at the first tool
+  // call, whichever comes first), off the path of initialize and tools/list; tool calls wait for them.
   let app: App | undefined;
   let httpHandle: HttpServerHandle | undefined;
-  const ready: Promise<App> = (async () => {
+  const build = async (): Promise<App> => {
     const { createApp } = await import('./app.js');
     app = await createApp(config, { logger });
     // In stdio mode local media still needs an HTTP listener for Instagram (or the sandbox emulator) to fetch from.
@@ -37,7 +37,18 @@ async function main(): Promise<void> {
       await app.attachHttp(httpHandle);
     }
     return app;
-  })();
+  };
+  let building: Promise<App> | undefined;
+  const startBuilding = (): Promise<App> => {
+    if (!building) {
+      building = build();
+      building.catch((err: unknown) => {
+        process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+        void shutdown(1);
+      });
+    }
+    return building;
+  };
   let shuttingDown = false;
   const shutdown = async (code = 0) => {
     if (shuttingDown) return;
@@ -48,13 +59,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  ready.catch((err: unknown) => {
-    process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    void shutdown(1);
-  });
-
   if (config.transport === 'http') {
-    await ready;
+    await startBuilding();
     if (!app) return;
     const { startHttpServer } = await import('./mcp/http.js');
     httpHandle = await startHttpServer(app);
@@ -64,14 +70,21 @@ async function main(): Promise<void> {
     return;
   }
 
-  const { server } = createServer({ config, ready });
+  // The first tool call builds the App if the timer has not yet: initialize and tools/list never wait for it.
+  const { server } = createServer({
+    config,
+    get ready() {
+      return startBuilding();
+    },
+  });
   const transport = new StdioServerTransport();
   transport.onclose = () => void shutdown(0);
   process.stdin.on('end', () => void shutdown(0));
   await server.connect(transport);
   if (process.stdin.isTTY) printHowToConnect(config);
 
-  (await ready).startBackground();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  (await startBuilding()).startBackground();
 }
 
 function printHowToConnect(config: AppConfig): void {

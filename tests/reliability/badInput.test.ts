@@ -23,14 +23,12 @@ import {
   BAD_TEXT,
   HUGE,
   INJECTIONS,
-  acceptsString,
   branches,
   inputSchema,
   isMediaArgument,
   requiredArgs,
   stringSlots,
   wrongTypeValue,
-  type JsonSchema,
 } from './schemaCases.js';
 
 const tools = allTools as ToolDefinition[];

@@ -43,10 +43,6 @@ function kindsOf(s: JsonSchema): Set<JsonKind> {
   return out;
 }
 
-export function acceptsString(s: JsonSchema): boolean {
-  return kindsOf(s).has('string');
-}
-
 /** A JSON value of a type the schema does not accept at all. */
 export function wrongTypeValue(s: JsonSchema): unknown {
   const kinds = kindsOf(s);
