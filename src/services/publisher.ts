@@ -278,16 +278,18 @@ export class Publisher {
         issues.push({ field: 'auto_discover', code: (err as AppError).code ?? 'auto_discover', message: messageWithHint(err), fixable: false });
       }
     }
+    // The tool argument that carries the media: a reel's is `video`, every other surface's `media`.
+    const mediaField = request.surface === 'reel' ? 'video' : 'media';
     if (sources.length === 0) {
-      issues.push({ field: 'media', code: 'media_missing', message: 'No media given: pass media (URLs, local paths or reference ids) or auto_discover.', fixable: false });
+      issues.push({ field: mediaField, code: 'media_missing', message: `No media given: pass ${mediaField} (a URL, a local path or a reference id) or auto_discover.`, fixable: false });
     }
     if (request.surface === 'feed' && sources.length > 1) {
       for (const issue of checkCarouselSize(sources.length)) issues.push({ field: 'media', code: issue.code, message: `media: ${issue.message}`, fixable: false });
     }
     if (request.surface !== 'feed' && sources.length > 1) {
-      issues.push({ field: 'media', code: 'too_many_media', message: `media: a ${request.surface} takes exactly one ${request.surface === 'reel' ? 'video' : 'image or video'}; ${sources.length} were given.`, fixable: false });
+      issues.push({ field: mediaField, code: 'too_many_media', message: `${mediaField}: a ${request.surface} takes exactly one ${request.surface === 'reel' ? 'video' : 'image or video'}; ${sources.length} were given.`, fixable: false });
     }
-    const items = sources.map((input, i) => ({ input, field: sources.length === 1 ? 'media' : `media[${i}]`, ...targetsFor(request.surface, sources.length) }));
+    const items = sources.map((input, i) => ({ input, field: sources.length === 1 ? mediaField : `${mediaField}[${i}]`, ...targetsFor(request.surface, sources.length) }));
     const prepareItems: PrepareItem[] = [...items];
     if (request.cover) prepareItems.push({ input: request.cover, field: 'cover', targetFor: () => 'reel_cover', defaultKind: 'image' });
 

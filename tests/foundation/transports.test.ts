@@ -182,7 +182,7 @@ describe.skipIf(!existsSync(builtEntry))('the built server over stdio', () => {
     send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'instagram_authenticate', arguments: {} } });
     send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'instagram_accounts', arguments: { account: 42 } } });
-    await waitFor(() => stdout.includes('"id":4'));
+    await waitFor(() => stdout.includes('"id":3') && stdout.includes('"id":4'));
     child.stdin.end();
     await new Promise((r) => child.once('exit', r));
     const lines = stdout.split('\n').filter((l) => l.trim());

@@ -39,7 +39,7 @@ const props = (tool: ToolDefinition) => Object.entries(schemas.get(tool.name)!.p
  * How an error may name a field besides its own name. Known quirk (reported, publisher's to change):
  * the reel's `video` argument is called `media` in its validation messages.
  */
-const ALIASES: Record<string, string[]> = { video: ['media'] };
+const ALIASES: Record<string, string[]> = {};
 const names = (text: string, field: string) => [field, ...(ALIASES[field] ?? [])].some((n) => text.includes(n));
 
 /** Collects every problem of a sweep so one run lists them all. */
