@@ -209,6 +209,8 @@ interface Job {
   notAppliedPublishes: number;
   /** Transient failures of the steps before publishing, retried in place before the post is left for later. */
   stepRetries: number;
+  /** The quota read made when the post was created: media_publish waits for its answer. */
+  quotaGate?: Promise<void>;
 }
 
 const MAX_STEP_RETRIES = 3;
@@ -310,7 +312,10 @@ export class Publisher {
     const cover = request.cover ? prepared[sources.length] : undefined;
     const finalKind: PostKind = kind === 'image' && media[0]?.kind === 'video' ? 'video' : kind;
 
-    await this.checkQuotaEarly(caller, account);
+    // Read while the containers are being created (containers are harmless if it says no): the
+    // answer gates media_publish and, if the quota is used up, the call fails at once.
+    const quotaGate = this.checkQuotaEarly(caller, account);
+    quotaGate.catch(() => {});
 
     const inputs: StoredItem[] = media.map((m, i) => {
       const { altText, userTags } = sources[i] as MediaItemRequest;
@@ -360,7 +365,15 @@ export class Publisher {
       throw err;
     }
     this.o.logger.info('post created', { post: post.id, kind: finalKind, account: account.id, items: media.length });
-    this.ensureJob(post);
+    const job = this.ensureJob(post, quotaGate);
+    try {
+      await quotaGate;
+    } catch (err) {
+      job?.controller.abort(new Deferred('the publishing quota is used up'));
+      await job?.promise;
+      this.fail(this.o.store.posts.getById(post.id) ?? post, err);
+      throw err;
+    }
     return this.waitAndView(post.id, wait, false);
   }
 
@@ -469,7 +482,7 @@ export class Publisher {
 
   // ------------------------------------------------------------------ jobs
 
-  private ensureJob(post: PostRecord): Job | undefined {
+  private ensureJob(post: PostRecord, quotaGate?: Promise<void>): Job | undefined {
     const running = this.jobs.get(post.id);
     if (running) return running;
     if (this.closing || !this.acquireLease(post.id)) return undefined;
@@ -485,6 +498,7 @@ export class Publisher {
       leaseRenewedAt: this.o.clock.now(),
       notAppliedPublishes: 0,
       stepRetries: 0,
+      quotaGate,
     };
     this.jobs.set(post.id, job);
     job.promise = this.drive(job)
@@ -838,8 +852,9 @@ export class Publisher {
         throw new AppError('publish_failed', `Instagram did not accept the publish after ${post.attempts} attempts; the post is not live (its container is still unpublished).`, 'Try again later with instagram_create_post; nothing was published.');
       }
     }
-    // No quota read here: the early check passed, and media_publish enforces the quota itself
-    // (9/2207042, nothing published), which saves a round trip between FINISHED and the publish.
+    // No second quota read here: the one made at creation gates this, and media_publish enforces the
+    // quota itself (9/2207042, nothing published), which saves a round trip before the publish.
+    await job.quotaGate;
     this.o.store.posts.update(post.id, { attempts: post.attempts + 1, options: { ...optionsOf(post), publishAttemptAt: this.o.clock.now() } });
     let mediaId: string;
     try {

