@@ -43,13 +43,29 @@ export interface StoreOptions {
 /** `drizzle/` at the package root, from `src/store/*.ts` (tsx, vitest) and `dist/store/*.js` alike. */
 export const DEFAULT_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
+/**
+ * Switching a fresh file to WAL needs a moment of exclusive access, and SQLite does not run the busy
+ * handler for it: when several processes open the same new file at once, retry briefly.
+ */
+function enableWal(sqlite: Database.Database): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 50) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.floor(Math.random() * 30));
+    }
+  }
+}
+
 export function openStore(opts: StoreOptions): Store {
   const inMemory = opts.file === ':memory:' || opts.file === '';
   if (!inMemory && process.platform !== 'win32') restrictNewDatabaseFile(opts.file);
   const sqlite = new Database(opts.file);
   try {
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-    sqlite.pragma('journal_mode = WAL');
+    enableWal(sqlite);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     const db = drizzle(sqlite);
