@@ -31,7 +31,7 @@ export interface App {
   /** The in-process emulator in sandbox mode. */
   sandbox?: SandboxEmulator;
   /** Tells the app where its HTTP listener is (in sandbox mode local media is served from there). */
-  attachHttp(handle: { url: string }): Promise<void>;
+  attachHttp(handle: { url: string; port: number }): Promise<void>;
   /** Starts background work: token refresh sweep, resuming posts that were in flight, media cleanup. */
   startBackground(): void;
   close(): Promise<void>;
@@ -102,6 +102,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     sandbox,
     async attachHttp(handle) {
       if (!config.publicUrl && config.sandbox) mediaHost.setPublicBaseUrl(handle.url);
+      accounts.setHttpListenerPort(handle.port);
     },
     startBackground() {
       const every = (ms: number, fn: () => Promise<unknown> | unknown) => {

@@ -86,6 +86,7 @@ export class AccountService {
   private readonly refreshing = new Map<string, Promise<AccountRecord>>();
   private listener?: { servers: http.Server[]; closeTimer?: NodeJS.Timeout };
   private readonly waiters = new Map<string, Array<() => void>>();
+  private httpListenerPort?: number;
 
   constructor(private readonly o: AccountServiceOptions) {}
 
@@ -609,9 +610,15 @@ export class AccountService {
    * Makes sure someone will receive the browser's redirect: the HTTP transport's route, or in stdio mode
    * a listener of ours on the redirect URI's localhost port while sessions are pending.
    */
+  /** The app's own HTTP listener (HTTP mode, or the media listener in stdio mode) serves the callback path. */
+  setHttpListenerPort(port: number): void {
+    this.httpListenerPort = port;
+  }
+
   private async ensureCallbackRoute(redirectUri: string): Promise<LoginStart['callback']> {
     if (this.o.config.transport === 'http') return 'http_route';
     const url = new URL(redirectUri);
+    if (this.httpListenerPort !== undefined && Number(url.port || 80) === this.httpListenerPort && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return 'http_route';
     if (url.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return 'paste_only';
     if (!this.listener) {
       const handler: http.RequestListener = (req, res) => {
