@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, setup, type Harness } from './harness.js';
 
@@ -20,7 +21,7 @@ describe('tokens', () => {
   });
 
   it('answers 190 for an unknown token', async () => {
-    const res = await call(`${h.ig}/me`, { token: 'IGAAnot-a-real-token-at-all' });
+    const res = await call(`${h.ig}/me`, { token: `IGAA${randomBytes(12).toString('hex')}` });
     expect(res.json.error).toMatchObject({ code: 190, message: 'Invalid OAuth access token - Cannot parse access token' });
   });
 
