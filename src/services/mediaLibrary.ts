@@ -212,20 +212,7 @@ export class MediaLibrary {
       return { ...this.registeredView(record), kind: input.mediaType ?? guessKindFromName(url) ?? 'unknown' };
     }
     const file = await this.resolveLocal(source, 'source');
-    const info = await probeFile(file.realPath);
-    const record = this.o.store.media.create({
-      owner,
-      source: 'local',
-      localPath: file.realPath,
-      url: null,
-      checksum: null,
-      mimeType: info.mimeType,
-      sizeBytes: info.sizeBytes,
-      width: info.width ?? null,
-      height: info.height ?? null,
-      durationMs: info.durationMs ?? null,
-      expiresAt,
-    });
+    const { record } = await this.registerLocalFile(owner, file.realPath);
     return this.registeredView(record);
   }
 
@@ -302,6 +289,25 @@ export class MediaLibrary {
    * collected into one error naming each field and what to fix. With `fixMedia`, fixable image
    * problems are fixed into a new JPEG (reported in `fixes`).
    */
+  /** Probes a local file (already resolved inside the media folders) and records it as a reference. */
+  private async registerLocalFile(owner: string, realPath: string): Promise<{ record: MediaRecord; info: MediaInfo }> {
+    const info = await probeFile(realPath);
+    const record = this.o.store.media.create({
+      owner,
+      source: 'local',
+      localPath: realPath,
+      url: null,
+      checksum: null,
+      mimeType: info.mimeType,
+      sizeBytes: info.sizeBytes,
+      width: info.width ?? null,
+      height: info.height ?? null,
+      durationMs: info.durationMs ?? null,
+      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
+    });
+    return { record, info };
+  }
+
   async prepare(owner: string, items: PrepareItem[], options: { fixMedia?: RatioFix } = {}): Promise<PreparedMedia[]> {
     const issues: ValidationIssue[] = [];
     const prepared: Array<PreparedMedia | undefined> = [];
@@ -364,20 +370,7 @@ export class MediaLibrary {
 
     const file = await this.resolveLocal(source, field);
     // A row per local file used: the reference keeps the probe, and marks the file used for auto_discover.
-    const info = await probeFile(file.realPath);
-    const record = this.o.store.media.create({
-      owner,
-      source: 'local',
-      localPath: file.realPath,
-      url: null,
-      checksum: null,
-      mimeType: info.mimeType,
-      sizeBytes: info.sizeBytes,
-      width: info.width ?? null,
-      height: info.height ?? null,
-      durationMs: info.durationMs ?? null,
-      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
-    });
+    const { record, info } = await this.registerLocalFile(owner, file.realPath);
     return this.prepareFile(owner, record, item, fixMedia, issues, info);
   }
 
