@@ -73,7 +73,25 @@ async function main(): Promise<void> {
     },
     tokens: `POST ${emulator.urls.admin}/tokens {"userId":"…","loginType":"instagram"|"facebook"}`,
   };
-  process.stdout.write(`Instagram Graph API emulator listening on ${baseUrl}\n${JSON.stringify(summary, null, 2)}\n`);
+  // The server's settings that point it at this emulator, ready to paste into a shell.
+  const env: Record<string, string> = {
+    INSTAGRAM_APP_ID: emulator.apps.instagramAppId,
+    INSTAGRAM_APP_SECRET: emulator.apps.instagramAppSecret,
+    FACEBOOK_APP_ID: emulator.apps.facebookAppId,
+    FACEBOOK_APP_SECRET: emulator.apps.facebookAppSecret,
+    INSTAGRAM_GRAPH_URL: emulator.urls.instagramGraph,
+    FACEBOOK_GRAPH_URL: emulator.urls.facebookGraph,
+    INSTAGRAM_API_URL: emulator.urls.instagramApi,
+    INSTAGRAM_AUTHORIZE_URL: emulator.urls.instagramAuthorize,
+    FACEBOOK_DIALOG_URL: emulator.urls.facebookDialog,
+    INSTAGRAM_RUPLOAD_URL: emulator.urls.rupload,
+  };
+  const exports = Object.entries(env)
+    .map(([name, value]) => `export ${name}=${value}`)
+    .join('\n');
+  process.stdout.write(
+    `Instagram Graph API emulator listening on ${baseUrl}\n${JSON.stringify(summary, null, 2)}\n\n# Point instagram-mcp at it (plus INSTAGRAM_REDIRECT_URI):\n${exports}\n`,
+  );
   const shutdown = () => {
     emulator.stop().then(
       () => process.exit(0),

@@ -18,9 +18,10 @@ describe('standalone emulator (npm run emulator)', () => {
           child.stdout.on('data', (chunk: Buffer) => {
             out += chunk.toString();
             const start = out.indexOf('{');
-            if (start < 0) return;
+            const end = out.indexOf('\n\n# Point');
+            if (start < 0 || end < 0 || !out.slice(end).includes('INSTAGRAM_RUPLOAD_URL')) return;
             try {
-              const parsed = JSON.parse(out.slice(start));
+              const parsed = JSON.parse(out.slice(start, end));
               clearTimeout(timer);
               resolve(parsed);
             } catch {
@@ -33,6 +34,8 @@ describe('standalone emulator (npm run emulator)', () => {
       expect(out).toMatch(/^Instagram Graph API emulator listening on http:\/\/127\.0\.0\.1:\d+/);
       expect(summary.apps.instagramAppId).toMatch(/^\d+$/);
       expect(summary.apps.instagramAppSecret).toMatch(/^[0-9a-f]{32}$/);
+      expect(out).toContain(`export INSTAGRAM_GRAPH_URL=${summary.baseUrl}/graph.instagram.com`);
+      expect(out).toContain(`export INSTAGRAM_APP_ID=${summary.apps.instagramAppId}`);
       const token = await fetch(`${summary.baseUrl}/__emulator/tokens`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
