@@ -3,9 +3,14 @@ import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { freePort, startHarness, type Harness } from '../helpers/harness.js';
+import { startHttpServer } from '../../src/mcp/http.js';
 import type { VirtualClock } from '../../src/clock.js';
 import { createEmulator } from '../../src/emulator/index.js';
+import { createServer } from '../../src/server.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 let h: Harness;
@@ -50,6 +55,52 @@ describe('Instagram Login', () => {
     // A user id above 2^53 survives the numeric user_id of the code exchange intact.
     expect(BigInt(business.id) > 2n ** 53n).toBe(true);
     expect(new Date(accounts.data.accounts[0].token_expires_at).getTime() - h.clock.now()).toBeGreaterThan(59 * DAY);
+  });
+
+  it('asks a client that declared URL elicitation to open the link, then waits for the login to finish', async () => {
+    h = await startHarness();
+    const { server } = createServer(h.app, { ownerFor: () => 'alice' });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'url-capable', version: '1' }, { capabilities: { elicitation: { url: {} } } });
+    const opened: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      const params = request.params as { mode?: string; url?: string };
+      expect(params.mode).toBe('url');
+      opened.push(params.url!);
+      // The "browser" the client opened: approve, then follow the redirect to the callback listener.
+      setTimeout(() => {
+        void approveInBrowser(params.url!).then((location) => fetch(location.replace(/#.*$/, '')));
+      }, 10);
+      return { action: 'accept' };
+    });
+    await client.connect(clientSide);
+    const result = await h.call('instagram_authenticate', {}, client);
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toContain('/oauth/authorize?');
+    expect(result.isError).toBe(false);
+    expect(result.data.status).toBe('connected');
+    expect(result.data.connected.map((a: { username: string }) => a.username)).toEqual([h.emulator.users.instagramBusiness.username]);
+    await client.close();
+  });
+
+  it('in HTTP mode the HTTP server itself receives the redirect', async () => {
+    const port = await freePort();
+    h = await startHarness({ env: { INSTAGRAM_MCP_TRANSPORT: 'http', INSTAGRAM_REDIRECT_URI: `http://127.0.0.1:${port}/oauth/callback` } });
+    const http = await startHttpServer(h.app, { port, host: '127.0.0.1' });
+    try {
+      const start = await h.call('instagram_authenticate', {});
+      expect(start.data.status).toBe('awaiting_user');
+      const location = await approveInBrowser(start.data.authorization_url);
+      expect(location.startsWith(`http://127.0.0.1:${port}/oauth/callback?`)).toBe(true);
+      const page = await fetch(location.replace(/#.*$/, ''));
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/Connected @/);
+      const accounts = await h.call('instagram_accounts', {});
+      expect(accounts.data.count).toBe(1);
+    } finally {
+      await http.close();
+    }
   });
 
   it('accepts the redirected URL pasted back into instagram_authenticate', async () => {
