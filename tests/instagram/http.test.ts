@@ -5,8 +5,11 @@ import { VirtualClock } from '../../src/clock.js';
 import { GraphError } from '../../src/instagram/errors.js';
 import { GraphHttp, joinUrl, parseAppUsage, parseBucUsage } from '../../src/instagram/http.js';
 import { graphError, makeHttp, sendJson, startStub, type Stub } from './stub.js';
+import { testToken } from '../helpers/secrets.js';
 
-const TOKEN = 'IGAAtesttoken1234567890';
+const TEST_TOKEN_1 = testToken('IGAA', 'testtoken1234567890', 23);
+
+const TOKEN = TEST_TOKEN_1;
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;

@@ -2,8 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccountAuth } from '../../src/instagram/account.js';
 import { getMedia, listChildren, listMedia, listStories } from '../../src/instagram/media.js';
 import { makeHttp, sendJson, startStub, type Stub } from './stub.js';
+import { testToken } from '../helpers/secrets.js';
 
-const IG: AccountAuth = { igUserId: '17841405793187218', loginType: 'instagram', accessToken: 'IGAAtoken1234567890' };
+const TEST_TOKEN_1 = testToken('IGAA', 'token1234567890', 19);
+
+const IG: AccountAuth = { igUserId: '17841405793187218', loginType: 'instagram', accessToken: TEST_TOKEN_1 };
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;

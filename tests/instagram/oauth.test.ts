@@ -17,6 +17,15 @@ import {
   refreshInstagramToken,
 } from '../../src/instagram/oauth.js';
 import { graphError, makeHttp, sendJson, startStub, type Stub } from './stub.js';
+import { testToken } from '../helpers/secrets.js';
+
+const TEST_TOKEN_1 = testToken('IGAA', 'short1234567890', 19);
+const TEST_TOKEN_2 = testToken('IGAA', 'long1234567890', 18);
+const TEST_TOKEN_3 = testToken('IGAA', 'new1234567890', 17);
+const TEST_TOKEN_4 = testToken('IGAA', 'old1234567890', 17);
+const TEST_TOKEN_5 = testToken('EAA', 'short1234567890', 18);
+const TEST_TOKEN_6 = testToken('EAA', 'long1234567890', 17);
+const TEST_TOKEN_7 = testToken('EAA', 'user1234567890', 17);
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;
@@ -104,7 +113,7 @@ describe('parseCallbackUrl', () => {
 describe('Instagram Login token endpoints', () => {
   it('exchanges a code (flat shape, numeric user_id kept exact, array permissions)', async () => {
     stub.handler = (_r, res) =>
-      sendJson(res, 200, '{"access_token":"IGAAshort1234567890","user_id":17841405793187218,"permissions":["instagram_business_basic","instagram_business_content_publish"]}');
+      sendJson(res, 200, `{"access_token":"${TEST_TOKEN_1}","user_id":17841405793187218,"permissions":["instagram_business_basic","instagram_business_content_publish"]}`);
     const out = await exchangeInstagramCode(fixture.http, {
       appId: '990602627938098',
       appSecret: 'a1b2C3D4secret',
@@ -112,7 +121,7 @@ describe('Instagram Login token endpoints', () => {
       code: 'AQBx-hBsH3#_',
     });
     expect(out).toEqual({
-      accessToken: 'IGAAshort1234567890',
+      accessToken: TEST_TOKEN_1,
       userId: '17841405793187218',
       permissions: ['instagram_business_basic', 'instagram_business_content_publish'],
     });
@@ -133,11 +142,11 @@ describe('Instagram Login token endpoints', () => {
   it('exchanges a code (data[] shape, string user_id, comma-separated permissions)', async () => {
     stub.handler = (_r, res) =>
       sendJson(res, 200, {
-        data: [{ access_token: 'IGAAshort1234567890', user_id: '17841405793187218', permissions: 'instagram_business_basic,instagram_business_content_publish' }],
+        data: [{ access_token: TEST_TOKEN_1, user_id: '17841405793187218', permissions: 'instagram_business_basic,instagram_business_content_publish' }],
       });
     const out = await exchangeInstagramCode(fixture.http, { appId: '1', appSecret: 's-secret-1', redirectUri: 'r', code: 'c', codeVerifier: 'v'.repeat(43) });
     expect(out).toEqual({
-      accessToken: 'IGAAshort1234567890',
+      accessToken: TEST_TOKEN_1,
       userId: '17841405793187218',
       permissions: ['instagram_business_basic', 'instagram_business_content_publish'],
     });
@@ -158,56 +167,56 @@ describe('Instagram Login token endpoints', () => {
   });
 
   it('exchanges for a long-lived token (unversioned GET, documented query params)', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: 'IGAAlong1234567890', token_type: 'bearer', expires_in: 5184000 });
-    const out = await exchangeInstagramLongLived(fixture.http, { appSecret: 'app-secret-xyz', shortToken: 'IGAAshort1234567890' });
-    expect(out).toEqual({ accessToken: 'IGAAlong1234567890', expiresIn: 5184000 });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_2, token_type: 'bearer', expires_in: 5184000 });
+    const out = await exchangeInstagramLongLived(fixture.http, { appSecret: 'app-secret-xyz', shortToken: TEST_TOKEN_1 });
+    expect(out).toEqual({ accessToken: TEST_TOKEN_2, expiresIn: 5184000 });
     const seen = stub.requests[0]!;
     expect(seen.method).toBe('GET');
     expect(seen.path).toBe('/graph.instagram.com/access_token');
     expect(seen.query.get('grant_type')).toBe('ig_exchange_token');
     expect(seen.query.get('client_secret')).toBe('app-secret-xyz');
-    expect(seen.query.get('access_token')).toBe('IGAAshort1234567890');
+    expect(seen.query.get('access_token')).toBe(TEST_TOKEN_1);
     expect(fixture.logs.join('\n')).not.toContain('app-secret-xyz');
   });
 
   it('refreshes a long-lived token', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: 'IGAAnew1234567890', token_type: 'bearer', expires_in: 5183944 });
-    const out = await refreshInstagramToken(fixture.http, { token: 'IGAAold1234567890' });
-    expect(out).toEqual({ accessToken: 'IGAAnew1234567890', expiresIn: 5183944 });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_3, token_type: 'bearer', expires_in: 5183944 });
+    const out = await refreshInstagramToken(fixture.http, { token: TEST_TOKEN_4 });
+    expect(out).toEqual({ accessToken: TEST_TOKEN_3, expiresIn: 5183944 });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.instagram.com/refresh_access_token');
     expect(seen.query.get('grant_type')).toBe('ig_refresh_token');
-    expect(seen.query.get('access_token')).toBe('IGAAold1234567890');
+    expect(seen.query.get('access_token')).toBe(TEST_TOKEN_4);
   });
 
   it('surfaces an expired token on refresh as reauth', async () => {
     stub.handler = (_r, res) => graphError(res, 190, { subcode: 463, message: 'Session has expired' });
-    await expect(refreshInstagramToken(fixture.http, { token: 'IGAAold1234567890' })).rejects.toMatchObject({ kind: 'reauth', subcode: 463 });
+    await expect(refreshInstagramToken(fixture.http, { token: TEST_TOKEN_4 })).rejects.toMatchObject({ kind: 'reauth', subcode: 463 });
   });
 });
 
 describe('Facebook Login', () => {
   it('exchanges a code on the versioned FB host', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: 'EAAshort1234567890', token_type: 'bearer' });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_5, token_type: 'bearer' });
     const out = await exchangeFacebookCode(fixture.http, { appId: '123', appSecret: 'fb-secret-1', redirectUri: 'https://e/cb', code: 'CODE123#_' });
-    expect(out).toEqual({ accessToken: 'EAAshort1234567890' });
+    expect(out).toEqual({ accessToken: TEST_TOKEN_5 });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/oauth/access_token');
     expect(Object.fromEntries(seen.query)).toEqual({ client_id: '123', redirect_uri: 'https://e/cb', client_secret: 'fb-secret-1', code: 'CODE123' });
   });
 
   it('exchanges for a long-lived token', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: 'EAAlong1234567890', token_type: 'bearer', expires_in: 5183944 });
-    const out = await exchangeFacebookLongLived(fixture.http, { appId: '123', appSecret: 'fb-secret-1', token: 'EAAshort1234567890' });
-    expect(out).toEqual({ accessToken: 'EAAlong1234567890', expiresIn: 5183944 });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_6, token_type: 'bearer', expires_in: 5183944 });
+    const out = await exchangeFacebookLongLived(fixture.http, { appId: '123', appSecret: 'fb-secret-1', token: TEST_TOKEN_5 });
+    expect(out).toEqual({ accessToken: TEST_TOKEN_6, expiresIn: 5183944 });
     const q = stub.requests[0]!.query;
     expect(q.get('grant_type')).toBe('fb_exchange_token');
-    expect(q.get('fb_exchange_token')).toBe('EAAshort1234567890');
+    expect(q.get('fb_exchange_token')).toBe(TEST_TOKEN_5);
   });
 
   it('lists Pages with their IG account, following paging', async () => {
     stub.handler = (r, res) => {
-      expect(r.headers['authorization']).toBe('Bearer EAAuser1234567890');
+      expect(r.headers['authorization']).toBe(`Bearer ${TEST_TOKEN_7}`);
       expect(r.url).not.toContain('access_token');
       if (!r.query.get('after')) {
         sendJson(
@@ -220,7 +229,7 @@ describe('Facebook Login', () => {
         sendJson(res, 200, { data: [{ id: '3', name: 'Third', instagram_business_account: { id: '17841400000000003' } }], paging: { cursors: { after: 'CUR2' } } });
       }
     };
-    const pages = await listFacebookPages(fixture.http, 'EAAuser1234567890');
+    const pages = await listFacebookPages(fixture.http, TEST_TOKEN_7);
     expect(pages).toEqual([
       { pageId: '134895793791914', name: 'Metricsaurus', igUserId: '17841405309211844' },
       { pageId: '2', name: 'No IG', igUserId: null },
@@ -247,7 +256,7 @@ describe('Facebook Login', () => {
           user_id: '10158',
         },
       });
-    const info = await debugFacebookToken(fixture.http, { appId: '123', appSecret: 'fb-secret-1', token: 'EAAuser1234567890' });
+    const info = await debugFacebookToken(fixture.http, { appId: '123', appSecret: 'fb-secret-1', token: TEST_TOKEN_7 });
     expect(info).toMatchObject({
       isValid: true,
       appId: '123',
@@ -259,7 +268,7 @@ describe('Facebook Login', () => {
     });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/debug_token');
-    expect(seen.query.get('input_token')).toBe('EAAuser1234567890');
+    expect(seen.query.get('input_token')).toBe(TEST_TOKEN_7);
     expect(seen.headers['authorization']).toBe('Bearer 123|fb-secret-1');
   });
 });

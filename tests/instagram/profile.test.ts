@@ -3,6 +3,12 @@ import { GraphError } from '../../src/instagram/errors.js';
 import { graphHostFor } from '../../src/instagram/account.js';
 import { detectLoginType, getIgUserProfile, getInstagramLoginProfile } from '../../src/instagram/profile.js';
 import { graphError, makeHttp, sendJson, startStub, type Stub } from './stub.js';
+import { testToken } from '../helpers/secrets.js';
+
+const TEST_TOKEN_1 = testToken('IGAA', 'token1234567890', 19);
+const TEST_TOKEN_2 = testToken('EAA', 'token1234567890', 18);
+const TEST_TOKEN_3 = testToken('IGAA', 'abcdefghijkl', 16);
+const TEST_TOKEN_4 = testToken('EAA', 'abcdefghijkl', 15);
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;
@@ -28,7 +34,7 @@ describe('profiles', () => {
 
   it('reads the Instagram Login /me (user_id vs id, lossless)', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, ME);
-    const p = await getInstagramLoginProfile(fixture.http, 'IGAAtoken1234567890');
+    const p = await getInstagramLoginProfile(fixture.http, TEST_TOKEN_1);
     expect(p).toEqual({
       igUserId: '17841405793187218',
       appScopedId: '7590346257705434',
@@ -49,17 +55,17 @@ describe('profiles', () => {
   it('reads an IG user on the Facebook host', async () => {
     stub.handler = (_r, res) =>
       sendJson(res, 200, { id: '17841405822304914', username: 'metricsaurus', biography: 'Dino data', website: 'http://m.com/', followers_count: 5 });
-    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405822304914', loginType: 'facebook', accessToken: 'EAAtoken1234567890' });
+    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405822304914', loginType: 'facebook', accessToken: TEST_TOKEN_2 });
     expect(p).toMatchObject({ igUserId: '17841405822304914', username: 'metricsaurus', biography: 'Dino data', website: 'http://m.com/', followersCount: 5 });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/17841405822304914');
     expect(seen.query.get('fields')).toContain('biography');
-    expect(seen.headers['authorization']).toBe('Bearer EAAtoken1234567890');
+    expect(seen.headers['authorization']).toBe(`Bearer ${TEST_TOKEN_2}`);
   });
 
   it('reads an Instagram Login account through /me', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, ME);
-    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405793187218', loginType: 'instagram', accessToken: 'IGAAtoken1234567890' });
+    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405793187218', loginType: 'instagram', accessToken: TEST_TOKEN_1 });
     expect(p.igUserId).toBe('17841405793187218');
     expect(stub.requests[0]!.path).toBe('/graph.instagram.com/v24.0/me');
   });
@@ -67,8 +73,8 @@ describe('profiles', () => {
 
 describe('detectLoginType', () => {
   it('uses the token prefix without calling', async () => {
-    expect(await detectLoginType(fixture.http, 'IGAAabcdefghijkl')).toBe('instagram');
-    expect(await detectLoginType(fixture.http, 'EAAabcdefghijkl')).toBe('facebook');
+    expect(await detectLoginType(fixture.http, TEST_TOKEN_3)).toBe('instagram');
+    expect(await detectLoginType(fixture.http, TEST_TOKEN_4)).toBe('facebook');
     expect(stub.requests).toHaveLength(0);
   });
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DuplicateIdempotencyKeyError, NotFoundError, STORY_LIFETIME_MS } from '../../src/store/index.js';
 import { accountInput, openTestStore } from './helpers.js';
+import { testToken } from '../helpers/secrets.js';
+
+const TEST_TOKEN_1 = testToken('IGAA', 'abcdefghijklmnop', 20);
 
 const ACCOUNT = '17841400000000123';
 
@@ -121,7 +124,7 @@ describe('posts', () => {
   it('marks failed with the Graph error, redacting secrets from the message', () => {
     const { store } = setup();
     const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'reel', inputs: [] });
-    expect(store.posts.markFailed(post.id, { code: 190, message: 'Invalid token IGAAabcdefghijklmnop' })).toMatchObject({
+    expect(store.posts.markFailed(post.id, { code: 190, message: `Invalid token ${TEST_TOKEN_1}` })).toMatchObject({
       state: 'failed',
       errorCode: 190,
       errorSubcode: null,
