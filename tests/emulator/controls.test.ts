@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEmulator } from '../../src/emulator/index.js';
 import { VirtualClock } from '../../src/clock.js';
 import { call, containerStatus, createImageContainer, publish, setup, type Harness } from './harness.js';
+import { randomBytes } from 'node:crypto';
+
+const TEST_SECRET_1 = `AQsecret-${randomBytes(8).toString('hex')}`;
 
 const PUBLISH_PATH = /^\/\d+\/media_publish$/;
 
@@ -167,7 +170,7 @@ describe('faults, holds, latency and the request log', () => {
     await call(`${h.ig}/me`, { token: h.igToken, auth: 'bearer' });
     await call(`${h.emulator.urls.instagramApi}/oauth/access_token`, {
       method: 'POST',
-      params: { client_id: h.emulator.apps.instagramAppId, client_secret: h.emulator.apps.instagramAppSecret, code: 'AQsecret-code', grant_type: 'authorization_code', redirect_uri: 'https://x.example/cb' },
+      params: { client_id: h.emulator.apps.instagramAppId, client_secret: h.emulator.apps.instagramAppSecret, code: TEST_SECRET_1, grant_type: 'authorization_code', redirect_uri: 'https://x.example/cb' },
     });
     await call(`${h.emulator.urls.instagramGraph}/access_token`, {
       params: { grant_type: 'ig_exchange_token', client_secret: h.emulator.apps.instagramAppSecret, access_token: h.igToken },
@@ -176,7 +179,7 @@ describe('faults, holds, latency and the request log', () => {
     const text = JSON.stringify(log);
     expect(text).not.toContain(h.igToken);
     expect(text).not.toContain(h.emulator.apps.instagramAppSecret);
-    expect(text).not.toContain('AQsecret-code');
+    expect(text).not.toContain(TEST_SECRET_1);
     expect(log[0]).toMatchObject({ method: 'GET', hostRole: 'instagram_graph', path: '/me', version: 'v24.0', status: 200 });
     expect(log[0]!.params).toEqual({ fields: 'username', access_token: 'IGAA[masked]' });
     expect(log[1]!.headers['authorization']).toBe('Bearer IGAA[masked]');

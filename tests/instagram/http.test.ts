@@ -6,6 +6,9 @@ import { GraphError } from '../../src/instagram/errors.js';
 import { GraphHttp, joinUrl, parseAppUsage, parseBucUsage } from '../../src/instagram/http.js';
 import { graphError, makeHttp, sendJson, startStub, type Stub } from './stub.js';
 import { testToken } from '../helpers/secrets.js';
+import { randomBytes } from 'node:crypto';
+
+const TEST_SECRET_1 = `super-${randomBytes(8).toString('hex')}`;
 
 const TEST_TOKEN_1 = testToken('IGAA', 'testtoken1234567890', 23);
 
@@ -100,13 +103,13 @@ describe('URLs, auth and bodies', () => {
         method: 'GET',
         path: '/access_token',
         versioned: false,
-        query: { grant_type: 'ig_exchange_token', client_secret: 'super-secret-value-1', access_token: 'shorttokenvalue123' },
+        query: { grant_type: 'ig_exchange_token', client_secret: TEST_SECRET_1, access_token: 'shorttokenvalue123' },
       }),
     ).rejects.toBeInstanceOf(GraphError);
     await fixture.http.request({ host: 'instagram_graph', method: 'GET', path: '/me', token: TOKEN }).catch(() => {});
     const all = fixture.logs.join('\n');
     expect(fixture.logs.length).toBeGreaterThan(0);
-    expect(all).not.toContain('super-secret-value-1');
+    expect(all).not.toContain(TEST_SECRET_1);
     expect(all).not.toContain('shorttokenvalue123');
     expect(all).not.toContain(TOKEN);
     expect(all).not.toContain('grant_type');

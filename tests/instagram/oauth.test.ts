@@ -18,6 +18,11 @@ import {
 } from '../../src/instagram/oauth.js';
 import { graphError, makeHttp, sendJson, startStub, type Stub } from './stub.js';
 import { testToken } from '../helpers/secrets.js';
+import { randomBytes } from 'node:crypto';
+
+const TEST_SECRET_1 = `app-${randomBytes(8).toString('hex')}`;
+const TEST_SECRET_2 = `fb-${randomBytes(8).toString('hex')}`;
+const TEST_SECRET_3 = `s-${randomBytes(8).toString('hex')}`;
 
 const TEST_TOKEN_1 = testToken('IGAA', 'short1234567890', 19);
 const TEST_TOKEN_2 = testToken('IGAA', 'long1234567890', 18);
@@ -144,7 +149,7 @@ describe('Instagram Login token endpoints', () => {
       sendJson(res, 200, {
         data: [{ access_token: TEST_TOKEN_1, user_id: '17841405793187218', permissions: 'instagram_business_basic,instagram_business_content_publish' }],
       });
-    const out = await exchangeInstagramCode(fixture.http, { appId: '1', appSecret: 's-secret-1', redirectUri: 'r', code: 'c', codeVerifier: 'v'.repeat(43) });
+    const out = await exchangeInstagramCode(fixture.http, { appId: '1', appSecret: TEST_SECRET_3, redirectUri: 'r', code: 'c', codeVerifier: 'v'.repeat(43) });
     expect(out).toEqual({
       accessToken: TEST_TOKEN_1,
       userId: '17841405793187218',
@@ -168,15 +173,15 @@ describe('Instagram Login token endpoints', () => {
 
   it('exchanges for a long-lived token (unversioned GET, documented query params)', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_2, token_type: 'bearer', expires_in: 5184000 });
-    const out = await exchangeInstagramLongLived(fixture.http, { appSecret: 'app-secret-xyz', shortToken: TEST_TOKEN_1 });
+    const out = await exchangeInstagramLongLived(fixture.http, { appSecret: TEST_SECRET_1, shortToken: TEST_TOKEN_1 });
     expect(out).toEqual({ accessToken: TEST_TOKEN_2, expiresIn: 5184000 });
     const seen = stub.requests[0]!;
     expect(seen.method).toBe('GET');
     expect(seen.path).toBe('/graph.instagram.com/access_token');
     expect(seen.query.get('grant_type')).toBe('ig_exchange_token');
-    expect(seen.query.get('client_secret')).toBe('app-secret-xyz');
+    expect(seen.query.get('client_secret')).toBe(TEST_SECRET_1);
     expect(seen.query.get('access_token')).toBe(TEST_TOKEN_1);
-    expect(fixture.logs.join('\n')).not.toContain('app-secret-xyz');
+    expect(fixture.logs.join('\n')).not.toContain(TEST_SECRET_1);
   });
 
   it('refreshes a long-lived token', async () => {
@@ -198,16 +203,16 @@ describe('Instagram Login token endpoints', () => {
 describe('Facebook Login', () => {
   it('exchanges a code on the versioned FB host', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_5, token_type: 'bearer' });
-    const out = await exchangeFacebookCode(fixture.http, { appId: '123', appSecret: 'fb-secret-1', redirectUri: 'https://e/cb', code: 'CODE123#_' });
+    const out = await exchangeFacebookCode(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, redirectUri: 'https://e/cb', code: 'CODE123#_' });
     expect(out).toEqual({ accessToken: TEST_TOKEN_5 });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/oauth/access_token');
-    expect(Object.fromEntries(seen.query)).toEqual({ client_id: '123', redirect_uri: 'https://e/cb', client_secret: 'fb-secret-1', code: 'CODE123' });
+    expect(Object.fromEntries(seen.query)).toEqual({ client_id: '123', redirect_uri: 'https://e/cb', client_secret: TEST_SECRET_2, code: 'CODE123' });
   });
 
   it('exchanges for a long-lived token', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_6, token_type: 'bearer', expires_in: 5183944 });
-    const out = await exchangeFacebookLongLived(fixture.http, { appId: '123', appSecret: 'fb-secret-1', token: TEST_TOKEN_5 });
+    const out = await exchangeFacebookLongLived(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, token: TEST_TOKEN_5 });
     expect(out).toEqual({ accessToken: TEST_TOKEN_6, expiresIn: 5183944 });
     const q = stub.requests[0]!.query;
     expect(q.get('grant_type')).toBe('fb_exchange_token');
@@ -256,7 +261,7 @@ describe('Facebook Login', () => {
           user_id: '10158',
         },
       });
-    const info = await debugFacebookToken(fixture.http, { appId: '123', appSecret: 'fb-secret-1', token: TEST_TOKEN_7 });
+    const info = await debugFacebookToken(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, token: TEST_TOKEN_7 });
     expect(info).toMatchObject({
       isValid: true,
       appId: '123',
@@ -269,6 +274,6 @@ describe('Facebook Login', () => {
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/debug_token');
     expect(seen.query.get('input_token')).toBe(TEST_TOKEN_7);
-    expect(seen.headers['authorization']).toBe('Bearer 123|fb-secret-1');
+    expect(seen.headers['authorization']).toBe(`Bearer 123|${TEST_SECRET_2}`);
   });
 });
