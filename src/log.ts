@@ -90,3 +90,18 @@ export const silentLogger: Logger = {
     return silentLogger;
   },
 };
+
+/** A logger that also hands every line it writes to `forward` (e.g. as MCP log notifications). */
+export function withForwarding(base: Logger, forward: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void): Logger {
+  const wrap = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
+    base[level](message, fields);
+    forward(level, message, fields);
+  };
+  return {
+    debug: wrap('debug'),
+    info: wrap('info'),
+    warn: wrap('warn'),
+    error: wrap('error'),
+    child: (fields) => withForwarding(base.child(fields), (level, message, more) => forward(level, message, { ...fields, ...more })),
+  };
+}

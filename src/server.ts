@@ -3,6 +3,7 @@
  * the HTTP transports make one per session.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SetLevelRequestSchema, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { App } from './app.js';
 import { contextFactory, type AppHandle } from './mcp/context.js';
 import { registerTools, selectTools, type Extra } from './mcp/tool.js';
@@ -42,7 +43,13 @@ export function createServer(appOrHandle: App | AppHandle, options: CreateServer
     },
   );
   const ownerFor = options.ownerFor ?? (() => config.localOwner);
-  const makeContext = contextFactory({ handle, server, ownerFor });
+  // Log lines reach the client as notifications only once it asks (logging/setLevel), at its level.
+  let clientLogLevel: LoggingLevel | undefined;
+  server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    clientLogLevel = request.params.level;
+    return {};
+  });
+  const makeContext = contextFactory({ handle, server, ownerFor, clientLogLevel: () => clientLogLevel });
   registerTools(server, selectTools(allTools, config.toolsets, config.readOnly), makeContext);
   registerResources(server, makeContext);
   return {

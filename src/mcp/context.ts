@@ -4,7 +4,11 @@
  */
 import type { App } from '../app.js';
 import type { AppConfig } from '../config.js';
-import type { Logger } from '../log.js';
+import { redact, withForwarding, type Logger, type LogLevel } from '../log.js';
+import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+
+const MCP_SEVERITY: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const MCP_LEVEL: Record<LogLevel, LoggingLevel> = { debug: 'debug', info: 'info', warn: 'warning', error: 'error' };
 import type { Extra } from './tool.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 
@@ -57,6 +61,8 @@ export interface AppHandle {
 export interface ContextFactoryOptions {
   handle: AppHandle;
   server: McpServer;
+  /** The level the client asked for with logging/setLevel; no MCP log notifications until it asks. */
+  clientLogLevel?: () => LoggingLevel | undefined;
   /** Owner for this connection: the local user in stdio mode, the authenticated identity in HTTP mode. */
   ownerFor(extra: Extra): string;
 }
@@ -74,7 +80,14 @@ export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => P
       agent,
       signal: extra.signal,
       progress: createProgress(extra),
-      log: app.logger.child({ owner, agent }),
+      log: withForwarding(app.logger.child({ owner, agent }), (level, message, fields) => {
+        const wanted = opts.clientLogLevel?.();
+        const mcpLevel = MCP_LEVEL[level];
+        if (!wanted || MCP_SEVERITY.indexOf(mcpLevel) < MCP_SEVERITY.indexOf(wanted)) return;
+        void server.server
+          .sendLoggingMessage({ level: mcpLevel, logger: 'instagram-mcp', data: redact({ message, ...fields }) })
+          .catch(() => {});
+      }),
       sandboxNotice: app.config.sandbox ? SANDBOX_NOTICE : undefined,
       async openUrl(url, message) {
         const caps = server.server.getClientCapabilities();

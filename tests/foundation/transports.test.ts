@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -80,6 +81,33 @@ describe('MCP transports', () => {
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ count: 0, sandbox: expect.stringMatching(/SANDBOX/) });
     expect(JSON.parse((result.content as Array<{ text: string }>)[0]!.text)).toEqual(result.structuredContent);
+    await client.close();
+  });
+
+  it('sends log lines as MCP notifications only once the client asks, at its level, redacted', async () => {
+    const { server } = createServer(app);
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(b);
+    const client = new Client({ name: 'log-listener', version: '1' });
+    const received: Array<{ level: string; data: unknown }> = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      received.push({ level: n.params.level, data: n.params.data });
+    });
+    await client.connect(a);
+    const failing = { name: 'instagram_disconnect', arguments: { account: '@nobody_here' } };
+    await client.callTool(failing);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(received).toHaveLength(0);
+    await client.setLoggingLevel('warning');
+    await client.callTool(failing);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(received.length).toBeGreaterThan(0);
+    expect(received[0]).toMatchObject({ level: 'warning', data: { message: 'tool failed', tool: 'instagram_disconnect' } });
+    await client.setLoggingLevel('error');
+    received.length = 0;
+    await client.callTool(failing);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(received).toHaveLength(0);
     await client.close();
   });
 
