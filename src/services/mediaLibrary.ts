@@ -35,13 +35,13 @@ import {
   type TargetKind,
 } from '../media/index.js';
 import { isMediaId, type MediaRecord, type Store } from '../store/index.js';
+import { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS } from './publishingBounds.js';
+export { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS };
 
 /** Reference ids (uploads, registered files and URLs) live this long. */
 export const REFERENCE_TTL_MS = 24 * 60 * 60 * 1000;
 /** Largest streamed upload: the largest media Instagram accepts (a 300 MB reel). */
 export const MAX_UPLOAD_BYTES = LIMITS.reel.maxBytes;
-import { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS } from './publishingBounds.js';
-export { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS };
 const STALE_PART_MS = 60 * 60 * 1000;
 
 export type MediaKind = 'image' | 'video';

@@ -54,6 +54,8 @@ import {
 import { DuplicateIdempotencyKeyError, STORY_LIFETIME_MS, type AccountRecord, type PostKind, type PostRecord, type Store } from '../store/index.js';
 import type { AccountService, Caller } from './accounts.js';
 import { validationError, type MediaInput, type MediaKind, type MediaLibrary, type PreparedMedia, type PrepareItem, type ValidationIssue } from './mediaLibrary.js';
+import { MAX_WAIT_MS } from './publishingBounds.js';
+export { MAX_WAIT_MS };
 
 // ---------------------------------------------------------------------------------------------- tuning
 
@@ -73,8 +75,6 @@ export const MAX_UPLOAD_ATTEMPTS = 6;
 const MAX_POLL_FAILURES = 8;
 const LEASE_MS = 2 * 60_000;
 const LEASE_RENEW_MS = 20_000;
-import { MAX_WAIT_MS } from './publishingBounds.js';
-export { MAX_WAIT_MS };
 
 /**
  * When to make the n-th status read of a container, in ms after the first (n = 0 is the first, at
