@@ -4,6 +4,7 @@
  * Prints the base URL, host URLs, app credentials and seeded accounts to stdout (the only place the
  * emulator writes to stdout), then serves until SIGINT / SIGTERM.
  */
+import { serverSettingsFor } from './serverSettings.js';
 import { createEmulator } from './emulator.js';
 import type { EmulatorOptions } from './types.js';
 
@@ -74,18 +75,7 @@ async function main(): Promise<void> {
     tokens: `POST ${emulator.urls.admin}/tokens {"userId":"…","loginType":"instagram"|"facebook"}`,
   };
   // The server's settings that point it at this emulator, ready to paste into a shell.
-  const env: Record<string, string> = {
-    INSTAGRAM_APP_ID: emulator.apps.instagramAppId,
-    INSTAGRAM_APP_SECRET: emulator.apps.instagramAppSecret,
-    FACEBOOK_APP_ID: emulator.apps.facebookAppId,
-    FACEBOOK_APP_SECRET: emulator.apps.facebookAppSecret,
-    INSTAGRAM_GRAPH_URL: emulator.urls.instagramGraph,
-    FACEBOOK_GRAPH_URL: emulator.urls.facebookGraph,
-    INSTAGRAM_API_URL: emulator.urls.instagramApi,
-    INSTAGRAM_AUTHORIZE_URL: emulator.urls.instagramAuthorize,
-    FACEBOOK_DIALOG_URL: emulator.urls.facebookDialog,
-    INSTAGRAM_RUPLOAD_URL: emulator.urls.rupload,
-  };
+  const env = serverSettingsFor(emulator);
   const exports = Object.entries(env)
     .map(([name, value]) => `export ${name}=${value}`)
     .join('\n');

@@ -6,6 +6,7 @@
 export { createEmulator, AdjustableClock } from './emulator.js';
 export type { Emulator, EmulatorUrls, IssueTokenOptions } from './emulator.js';
 export { completeAuthorization } from './sandbox.js';
+export { serverSettingsFor } from './serverSettings.js';
 export { DEMO_ACCOUNTS, seedDemo, seedMedia } from './seed.js';
 export { INSTAGRAM_SCOPES, FACEBOOK_SCOPES } from './state.js';
 export type { EmulatorState } from './state.js';

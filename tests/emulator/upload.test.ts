@@ -5,7 +5,7 @@ import { makeMp4 } from './fixtures.js';
 import { call, containerStatus, publish, setup, type Harness } from './harness.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'bogus-token-value', 21);
+const IG_BOGUS_VALUE_TOKEN = testToken('IGAA', 'bogus-token-value', 21);
 
 async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
   const started = Date.now();
@@ -121,7 +121,7 @@ describe('resumable upload', () => {
 
   it('fails bad uploads with the debug_info shape; non-video bytes end in a container ERROR', async () => {
     const { id, uri } = await createResumable(h);
-    const unauthorized = await upload(uri, TEST_TOKEN_1, Buffer.from('x'), 0, 1);
+    const unauthorized = await upload(uri, IG_BOGUS_VALUE_TOKEN, Buffer.from('x'), 0, 1);
     expect(unauthorized.json).toEqual({
       debug_info: {
         retriable: false,

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
 import { createServer } from '../../src/server.js';
 import { startHttpServer, type HttpServerHandle } from '../../src/mcp/http.js';
-import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { createEmulator, serverSettingsFor, type Emulator } from '../../src/emulator/index.js';
 import type { EmulatorOptions } from '../../src/emulator/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
 
@@ -63,20 +63,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The server's settings for an emulator, with sandbox mode off (the emulator runs outside the server). */
 export function emulatorEnv(emulator: Emulator): Record<string, string> {
-  return {
-    INSTAGRAM_APP_ID: emulator.apps.instagramAppId,
-    INSTAGRAM_APP_SECRET: emulator.apps.instagramAppSecret,
-    FACEBOOK_APP_ID: emulator.apps.facebookAppId,
-    FACEBOOK_APP_SECRET: emulator.apps.facebookAppSecret,
-    INSTAGRAM_GRAPH_URL: emulator.urls.instagramGraph,
-    FACEBOOK_GRAPH_URL: emulator.urls.facebookGraph,
-    INSTAGRAM_API_URL: emulator.urls.instagramApi,
-    INSTAGRAM_AUTHORIZE_URL: emulator.urls.instagramAuthorize,
-    FACEBOOK_DIALOG_URL: emulator.urls.facebookDialog,
-    INSTAGRAM_RUPLOAD_URL: emulator.urls.rupload,
-    INSTAGRAM_MCP_SANDBOX: '0',
-  };
+  return { ...serverSettingsFor(emulator), INSTAGRAM_MCP_SANDBOX: '0' };
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {

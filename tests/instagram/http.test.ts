@@ -10,9 +10,9 @@ import { randomBytes } from 'node:crypto';
 
 const TEST_SECRET_1 = `super-${randomBytes(8).toString('hex')}`;
 
-const TEST_TOKEN_1 = testToken('IGAA', 'testtoken1234567890', 23);
+const IG_TEST_TOKEN = testToken('IGAA', 'testtoken1234567890', 23);
 
-const TOKEN = TEST_TOKEN_1;
+const TOKEN = IG_TEST_TOKEN;
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;

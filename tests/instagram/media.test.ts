@@ -4,9 +4,9 @@ import { getMedia, listChildren, listMedia, listStories } from '../../src/instag
 import { makeHttp, sendJson, startStub, type Stub } from './stub.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'token1234567890', 19);
+const IG_TOKEN = testToken('IGAA', 'token1234567890', 19);
 
-const IG: AccountAuth = { igUserId: '17841405793187218', loginType: 'instagram', accessToken: TEST_TOKEN_1 };
+const IG: AccountAuth = { igUserId: '17841405793187218', loginType: 'instagram', accessToken: IG_TOKEN };
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;

@@ -24,13 +24,13 @@ const TEST_SECRET_1 = `app-${randomBytes(8).toString('hex')}`;
 const TEST_SECRET_2 = `fb-${randomBytes(8).toString('hex')}`;
 const TEST_SECRET_3 = `s-${randomBytes(8).toString('hex')}`;
 
-const TEST_TOKEN_1 = testToken('IGAA', 'short1234567890', 19);
-const TEST_TOKEN_2 = testToken('IGAA', 'long1234567890', 18);
-const TEST_TOKEN_3 = testToken('IGAA', 'new1234567890', 17);
-const TEST_TOKEN_4 = testToken('IGAA', 'old1234567890', 17);
-const TEST_TOKEN_5 = testToken('EAA', 'short1234567890', 18);
-const TEST_TOKEN_6 = testToken('EAA', 'long1234567890', 17);
-const TEST_TOKEN_7 = testToken('EAA', 'user1234567890', 17);
+const IG_SHORT_TOKEN = testToken('IGAA', 'short1234567890', 19);
+const IG_LONG_TOKEN = testToken('IGAA', 'long1234567890', 18);
+const IG_NEW_TOKEN = testToken('IGAA', 'new1234567890', 17);
+const IG_OLD_TOKEN = testToken('IGAA', 'old1234567890', 17);
+const FB_SHORT_TOKEN = testToken('EAA', 'short1234567890', 18);
+const FB_LONG_TOKEN = testToken('EAA', 'long1234567890', 17);
+const FB_USER_TOKEN = testToken('EAA', 'user1234567890', 17);
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;
@@ -118,7 +118,7 @@ describe('parseCallbackUrl', () => {
 describe('Instagram Login token endpoints', () => {
   it('exchanges a code (flat shape, numeric user_id kept exact, array permissions)', async () => {
     stub.handler = (_r, res) =>
-      sendJson(res, 200, `{"access_token":"${TEST_TOKEN_1}","user_id":17841405793187218,"permissions":["instagram_business_basic","instagram_business_content_publish"]}`);
+      sendJson(res, 200, `{"access_token":"${IG_SHORT_TOKEN}","user_id":17841405793187218,"permissions":["instagram_business_basic","instagram_business_content_publish"]}`);
     const out = await exchangeInstagramCode(fixture.http, {
       appId: '990602627938098',
       appSecret: 'a1b2C3D4secret',
@@ -126,7 +126,7 @@ describe('Instagram Login token endpoints', () => {
       code: 'AQBx-hBsH3#_',
     });
     expect(out).toEqual({
-      accessToken: TEST_TOKEN_1,
+      accessToken: IG_SHORT_TOKEN,
       userId: '17841405793187218',
       permissions: ['instagram_business_basic', 'instagram_business_content_publish'],
     });
@@ -147,11 +147,11 @@ describe('Instagram Login token endpoints', () => {
   it('exchanges a code (data[] shape, string user_id, comma-separated permissions)', async () => {
     stub.handler = (_r, res) =>
       sendJson(res, 200, {
-        data: [{ access_token: TEST_TOKEN_1, user_id: '17841405793187218', permissions: 'instagram_business_basic,instagram_business_content_publish' }],
+        data: [{ access_token: IG_SHORT_TOKEN, user_id: '17841405793187218', permissions: 'instagram_business_basic,instagram_business_content_publish' }],
       });
     const out = await exchangeInstagramCode(fixture.http, { appId: '1', appSecret: TEST_SECRET_3, redirectUri: 'r', code: 'c', codeVerifier: 'v'.repeat(43) });
     expect(out).toEqual({
-      accessToken: TEST_TOKEN_1,
+      accessToken: IG_SHORT_TOKEN,
       userId: '17841405793187218',
       permissions: ['instagram_business_basic', 'instagram_business_content_publish'],
     });
@@ -172,56 +172,56 @@ describe('Instagram Login token endpoints', () => {
   });
 
   it('exchanges for a long-lived token (unversioned GET, documented query params)', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_2, token_type: 'bearer', expires_in: 5184000 });
-    const out = await exchangeInstagramLongLived(fixture.http, { appSecret: TEST_SECRET_1, shortToken: TEST_TOKEN_1 });
-    expect(out).toEqual({ accessToken: TEST_TOKEN_2, expiresIn: 5184000 });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: IG_LONG_TOKEN, token_type: 'bearer', expires_in: 5184000 });
+    const out = await exchangeInstagramLongLived(fixture.http, { appSecret: TEST_SECRET_1, shortToken: IG_SHORT_TOKEN });
+    expect(out).toEqual({ accessToken: IG_LONG_TOKEN, expiresIn: 5184000 });
     const seen = stub.requests[0]!;
     expect(seen.method).toBe('GET');
     expect(seen.path).toBe('/graph.instagram.com/access_token');
     expect(seen.query.get('grant_type')).toBe('ig_exchange_token');
     expect(seen.query.get('client_secret')).toBe(TEST_SECRET_1);
-    expect(seen.query.get('access_token')).toBe(TEST_TOKEN_1);
+    expect(seen.query.get('access_token')).toBe(IG_SHORT_TOKEN);
     expect(fixture.logs.join('\n')).not.toContain(TEST_SECRET_1);
   });
 
   it('refreshes a long-lived token', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_3, token_type: 'bearer', expires_in: 5183944 });
-    const out = await refreshInstagramToken(fixture.http, { token: TEST_TOKEN_4 });
-    expect(out).toEqual({ accessToken: TEST_TOKEN_3, expiresIn: 5183944 });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: IG_NEW_TOKEN, token_type: 'bearer', expires_in: 5183944 });
+    const out = await refreshInstagramToken(fixture.http, { token: IG_OLD_TOKEN });
+    expect(out).toEqual({ accessToken: IG_NEW_TOKEN, expiresIn: 5183944 });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.instagram.com/refresh_access_token');
     expect(seen.query.get('grant_type')).toBe('ig_refresh_token');
-    expect(seen.query.get('access_token')).toBe(TEST_TOKEN_4);
+    expect(seen.query.get('access_token')).toBe(IG_OLD_TOKEN);
   });
 
   it('surfaces an expired token on refresh as reauth', async () => {
     stub.handler = (_r, res) => graphError(res, 190, { subcode: 463, message: 'Session has expired' });
-    await expect(refreshInstagramToken(fixture.http, { token: TEST_TOKEN_4 })).rejects.toMatchObject({ kind: 'reauth', subcode: 463 });
+    await expect(refreshInstagramToken(fixture.http, { token: IG_OLD_TOKEN })).rejects.toMatchObject({ kind: 'reauth', subcode: 463 });
   });
 });
 
 describe('Facebook Login', () => {
   it('exchanges a code on the versioned FB host', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_5, token_type: 'bearer' });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: FB_SHORT_TOKEN, token_type: 'bearer' });
     const out = await exchangeFacebookCode(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, redirectUri: 'https://e/cb', code: 'CODE123#_' });
-    expect(out).toEqual({ accessToken: TEST_TOKEN_5 });
+    expect(out).toEqual({ accessToken: FB_SHORT_TOKEN });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/oauth/access_token');
     expect(Object.fromEntries(seen.query)).toEqual({ client_id: '123', redirect_uri: 'https://e/cb', client_secret: TEST_SECRET_2, code: 'CODE123' });
   });
 
   it('exchanges for a long-lived token', async () => {
-    stub.handler = (_r, res) => sendJson(res, 200, { access_token: TEST_TOKEN_6, token_type: 'bearer', expires_in: 5183944 });
-    const out = await exchangeFacebookLongLived(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, token: TEST_TOKEN_5 });
-    expect(out).toEqual({ accessToken: TEST_TOKEN_6, expiresIn: 5183944 });
+    stub.handler = (_r, res) => sendJson(res, 200, { access_token: FB_LONG_TOKEN, token_type: 'bearer', expires_in: 5183944 });
+    const out = await exchangeFacebookLongLived(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, token: FB_SHORT_TOKEN });
+    expect(out).toEqual({ accessToken: FB_LONG_TOKEN, expiresIn: 5183944 });
     const q = stub.requests[0]!.query;
     expect(q.get('grant_type')).toBe('fb_exchange_token');
-    expect(q.get('fb_exchange_token')).toBe(TEST_TOKEN_5);
+    expect(q.get('fb_exchange_token')).toBe(FB_SHORT_TOKEN);
   });
 
   it('lists Pages with their IG account, following paging', async () => {
     stub.handler = (r, res) => {
-      expect(r.headers['authorization']).toBe(`Bearer ${TEST_TOKEN_7}`);
+      expect(r.headers['authorization']).toBe(`Bearer ${FB_USER_TOKEN}`);
       expect(r.url).not.toContain('access_token');
       if (!r.query.get('after')) {
         sendJson(
@@ -234,7 +234,7 @@ describe('Facebook Login', () => {
         sendJson(res, 200, { data: [{ id: '3', name: 'Third', instagram_business_account: { id: '17841400000000003' } }], paging: { cursors: { after: 'CUR2' } } });
       }
     };
-    const pages = await listFacebookPages(fixture.http, TEST_TOKEN_7);
+    const pages = await listFacebookPages(fixture.http, FB_USER_TOKEN);
     expect(pages).toEqual([
       { pageId: '134895793791914', name: 'Metricsaurus', igUserId: '17841405309211844' },
       { pageId: '2', name: 'No IG', igUserId: null },
@@ -261,7 +261,7 @@ describe('Facebook Login', () => {
           user_id: '10158',
         },
       });
-    const info = await debugFacebookToken(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, token: TEST_TOKEN_7 });
+    const info = await debugFacebookToken(fixture.http, { appId: '123', appSecret: TEST_SECRET_2, token: FB_USER_TOKEN });
     expect(info).toMatchObject({
       isValid: true,
       appId: '123',
@@ -273,7 +273,7 @@ describe('Facebook Login', () => {
     });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/debug_token');
-    expect(seen.query.get('input_token')).toBe(TEST_TOKEN_7);
+    expect(seen.query.get('input_token')).toBe(FB_USER_TOKEN);
     expect(seen.headers['authorization']).toBe(`Bearer 123|${TEST_SECRET_2}`);
   });
 });

@@ -5,10 +5,10 @@ import { detectLoginType, getIgUserProfile, getInstagramLoginProfile } from '../
 import { graphError, makeHttp, sendJson, startStub, type Stub } from './stub.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'token1234567890', 19);
-const TEST_TOKEN_2 = testToken('EAA', 'token1234567890', 18);
-const TEST_TOKEN_3 = testToken('IGAA', 'abcdefghijkl', 16);
-const TEST_TOKEN_4 = testToken('EAA', 'abcdefghijkl', 15);
+const IG_TOKEN = testToken('IGAA', 'token1234567890', 19);
+const FB_TOKEN = testToken('EAA', 'token1234567890', 18);
+const IG_UNPROBED_TOKEN = testToken('IGAA', 'abcdefghijkl', 16);
+const FB_UNPROBED_TOKEN = testToken('EAA', 'abcdefghijkl', 15);
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;
@@ -34,7 +34,7 @@ describe('profiles', () => {
 
   it('reads the Instagram Login /me (user_id vs id, lossless)', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, ME);
-    const p = await getInstagramLoginProfile(fixture.http, TEST_TOKEN_1);
+    const p = await getInstagramLoginProfile(fixture.http, IG_TOKEN);
     expect(p).toEqual({
       igUserId: '17841405793187218',
       appScopedId: '7590346257705434',
@@ -55,17 +55,17 @@ describe('profiles', () => {
   it('reads an IG user on the Facebook host', async () => {
     stub.handler = (_r, res) =>
       sendJson(res, 200, { id: '17841405822304914', username: 'metricsaurus', biography: 'Dino data', website: 'http://m.com/', followers_count: 5 });
-    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405822304914', loginType: 'facebook', accessToken: TEST_TOKEN_2 });
+    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405822304914', loginType: 'facebook', accessToken: FB_TOKEN });
     expect(p).toMatchObject({ igUserId: '17841405822304914', username: 'metricsaurus', biography: 'Dino data', website: 'http://m.com/', followersCount: 5 });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/graph.facebook.com/v24.0/17841405822304914');
     expect(seen.query.get('fields')).toContain('biography');
-    expect(seen.headers['authorization']).toBe(`Bearer ${TEST_TOKEN_2}`);
+    expect(seen.headers['authorization']).toBe(`Bearer ${FB_TOKEN}`);
   });
 
   it('reads an Instagram Login account through /me', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, ME);
-    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405793187218', loginType: 'instagram', accessToken: TEST_TOKEN_1 });
+    const p = await getIgUserProfile(fixture.http, { igUserId: '17841405793187218', loginType: 'instagram', accessToken: IG_TOKEN });
     expect(p.igUserId).toBe('17841405793187218');
     expect(stub.requests[0]!.path).toBe('/graph.instagram.com/v24.0/me');
   });
@@ -73,8 +73,8 @@ describe('profiles', () => {
 
 describe('detectLoginType', () => {
   it('uses the token prefix without calling', async () => {
-    expect(await detectLoginType(fixture.http, TEST_TOKEN_3)).toBe('instagram');
-    expect(await detectLoginType(fixture.http, TEST_TOKEN_4)).toBe('facebook');
+    expect(await detectLoginType(fixture.http, IG_UNPROBED_TOKEN)).toBe('instagram');
+    expect(await detectLoginType(fixture.http, FB_UNPROBED_TOKEN)).toBe('facebook');
     expect(stub.requests).toHaveLength(0);
   });
 

@@ -21,11 +21,11 @@ import {
 import { graphError, makeHttp, sendJson, startStub, type Stub } from './stub.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'token1234567890', 19);
-const TEST_TOKEN_2 = testToken('EAA', 'token1234567890', 18);
+const IG_TOKEN = testToken('IGAA', 'token1234567890', 19);
+const FB_TOKEN = testToken('EAA', 'token1234567890', 18);
 
-const IG: AccountAuth = { igUserId: '17841405793187218', loginType: 'instagram', accessToken: TEST_TOKEN_1 };
-const FB: AccountAuth = { igUserId: '17841405822304914', loginType: 'facebook', accessToken: TEST_TOKEN_2 };
+const IG: AccountAuth = { igUserId: '17841405793187218', loginType: 'instagram', accessToken: IG_TOKEN };
+const FB: AccountAuth = { igUserId: '17841405822304914', loginType: 'facebook', accessToken: FB_TOKEN };
 
 let stub: Stub;
 let fixture: ReturnType<typeof makeHttp>;
@@ -229,7 +229,7 @@ describe('rupload', () => {
     const out = await uploadVideoResumable(fixture.http, {
       uri: 'https://rupload.facebook.com/ig-api-upload/v24.0/17889455560051444',
       containerId: '17889455560051444',
-      token: TEST_TOKEN_1,
+      token: IG_TOKEN,
       file: { path: file },
       offset,
       fileSize: content.length,
@@ -239,7 +239,7 @@ describe('rupload', () => {
     const seen = stub.requests[0]!;
     expect(seen.method).toBe('POST');
     expect(seen.path).toBe('/rupload.facebook.com/ig-api-upload/v24.0/17889455560051444');
-    expect(seen.headers['authorization']).toBe(`OAuth ${TEST_TOKEN_1}`);
+    expect(seen.headers['authorization']).toBe(`OAuth ${IG_TOKEN}`);
     expect(seen.headers['offset']).toBe(String(offset));
     expect(seen.headers['file_size']).toBe(String(content.length));
     expect(seen.headers['content-length']).toBe(String(content.length - offset));
@@ -257,7 +257,7 @@ describe('rupload', () => {
       sendJson(res, 500, { debug_info: { retriable: true, type: 'ProcessingFailedError', message: 'temporarily unavailable' } });
     const err = await uploadVideoResumable(fixture.http, {
       containerId: '9',
-      token: TEST_TOKEN_1,
+      token: IG_TOKEN,
       file: { path: file },
       offset: 0,
       fileSize: 1000,
@@ -273,7 +273,7 @@ describe('rupload', () => {
     stub.handler = (_r, res) =>
       sendJson(res, 200, { debug_info: { retriable: false, type: 'ProcessingFailedError', message: '{"success":false,"error":{"message":"unauthorized user request"}}' } });
     await expect(
-      uploadVideoResumable(fixture.http, { containerId: '9', token: TEST_TOKEN_1, file: { path: file }, offset: 0, fileSize: 10 }),
+      uploadVideoResumable(fixture.http, { containerId: '9', token: IG_TOKEN, file: { path: file }, offset: 0, fileSize: 10 }),
     ).rejects.toMatchObject({ type: 'ProcessingFailedError' });
   });
 
@@ -281,21 +281,21 @@ describe('rupload', () => {
     const file = path.join(dir, 'v.mp4');
     await writeFile(file, randomBytes(10));
     await expect(
-      uploadVideoResumable(fixture.http, { containerId: '9', token: TEST_TOKEN_1, file: { path: file }, offset: 11, fileSize: 10 }),
+      uploadVideoResumable(fixture.http, { containerId: '9', token: IG_TOKEN, file: { path: file }, offset: 11, fileSize: 10 }),
     ).rejects.toBeInstanceOf(RangeError);
     await expect(
-      uploadVideoResumable(fixture.http, { containerId: '9', token: TEST_TOKEN_1, file: { path: file }, offset: 0, fileSize: 12 }),
+      uploadVideoResumable(fixture.http, { containerId: '9', token: IG_TOKEN, file: { path: file }, offset: 0, fileSize: 12 }),
     ).rejects.toBeInstanceOf(RangeError);
     expect(stub.requests).toHaveLength(0);
   });
 
   it('uploads from a hosted URL with the file_url header', async () => {
     stub.handler = (_r, res) => sendJson(res, 200, { success: true, message: 'Upload successful.' });
-    await uploadVideoFromUrl(fixture.http, { containerId: '77', token: TEST_TOKEN_1, fileUrl: 'https://cdn.example.com/v.mp4' });
+    await uploadVideoFromUrl(fixture.http, { containerId: '77', token: IG_TOKEN, fileUrl: 'https://cdn.example.com/v.mp4' });
     const seen = stub.requests[0]!;
     expect(seen.path).toBe('/rupload.facebook.com/ig-api-upload/v24.0/77');
     expect(seen.headers['file_url']).toBe('https://cdn.example.com/v.mp4');
-    expect(seen.headers['authorization']).toBe(`OAuth ${TEST_TOKEN_1}`);
+    expect(seen.headers['authorization']).toBe(`OAuth ${IG_TOKEN}`);
     expect(seen.body.length).toBe(0);
   });
 });

@@ -32,9 +32,9 @@ import {
 } from './schemaCases.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'abcdefghijklmnop', 20);
-const TEST_TOKEN_2 = testToken('IGAA', 'abcdefghijklmnopqrstu', 25);
-const TEST_TOKEN_3 = testToken('IGAA', 'abcdefghijklmnopqrstuvwxyz', 30);
+const IG_SHORT_TOKEN = testToken('IGAA', 'abcdefghijklmnop', 20);
+const IG_TOKEN_HEAD = testToken('IGAA', 'abcdefghijklmnopqrstu', 25);
+const IG_ASCII_TOKEN = testToken('IGAA', 'abcdefghijklmnopqrstuvwxyz', 30);
 
 const tools = allTools as ToolDefinition[];
 const schemas = new Map(tools.map((t) => [t.name, inputSchema(t)]));
@@ -454,7 +454,7 @@ describe('bad input to every tool', () => {
   });
 
   it('refuses access tokens with spaces, line breaks or non-ASCII locally, without a misleading network error', async () => {
-    for (const token of [`${TEST_TOKEN_1} qrstuvwxyz`, `${TEST_TOKEN_2}\r\nX-Injected: 1`, `${TEST_TOKEN_3}é`]) {
+    for (const token of [`${IG_SHORT_TOKEN} qrstuvwxyz`, `${IG_TOKEN_HEAD}\r\nX-Injected: 1`, `${IG_ASCII_TOKEN}é`]) {
       h.emulator.clearLog();
       const r = await h.call('instagram_authenticate', { access_token: token });
       expect(r.isError).toBe(true);

@@ -5,14 +5,14 @@ import { NotFoundError, openStore, VaultError } from '../../src/store/index.js';
 import { accountInput, newVault, openTestStore, tempDir } from './helpers.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'tokenSECRETvalue0123456789', 30);
-const TEST_TOKEN_2 = testToken('IGAA', 'firstSECRETtoken0000000001', 30);
-const TEST_TOKEN_3 = testToken('EAA', 'secondSECRETtoken00000000002', 31);
-const TEST_TOKEN_4 = testToken('IGAA', 'refreshedSECRETtoken000003', 30);
-const TEST_TOKEN_5 = testToken('IGAA', 'ownerBtoken000000000000', 27);
-const TEST_TOKEN_6 = testToken('IGAA', 'newTOKEN0000000000000', 25);
-const TEST_TOKEN_7 = testToken('IGAA', 'refreshed000000000000', 25);
-const TEST_TOKEN_8 = testToken('IGAA', 'leaked0000000000', 20);
+const IG_STORED_TOKEN = testToken('IGAA', 'tokenSECRETvalue0123456789', 30);
+const IG_FIRST_TOKEN = testToken('IGAA', 'firstSECRETtoken0000000001', 30);
+const FB_SECOND_TOKEN = testToken('EAA', 'secondSECRETtoken00000000002', 31);
+const IG_REFRESHED_TOKEN_2 = testToken('IGAA', 'refreshedSECRETtoken000003', 30);
+const IG_OWNER_B_TOKEN = testToken('IGAA', 'ownerBtoken000000000000', 27);
+const IG_NEW_TOKEN = testToken('IGAA', 'newTOKEN0000000000000', 25);
+const IG_REFRESHED_TOKEN = testToken('IGAA', 'refreshed000000000000', 25);
+const IG_LEAKED_TOKEN = testToken('IGAA', 'leaked0000000000', 20);
 
 const BIG_ID = '17841400000000123'; // > 2^53: a number would round it
 
@@ -31,15 +31,15 @@ describe('accounts', () => {
   it('encrypts the token on write and decrypts it on read', () => {
     const { store, clock } = openTestStore();
     const created = store.accounts.upsert(accountInput());
-    expect(created).toMatchObject({ accessToken: TEST_TOKEN_1, createdAt: clock.now(), updatedAt: clock.now(), status: 'active' });
-    expect(store.accounts.get('owner-a', BIG_ID)?.accessToken).toBe(TEST_TOKEN_1);
+    expect(created).toMatchObject({ accessToken: IG_STORED_TOKEN, createdAt: clock.now(), updatedAt: clock.now(), status: 'active' });
+    expect(store.accounts.get('owner-a', BIG_ID)?.accessToken).toBe(IG_STORED_TOKEN);
   });
 
   it('never writes a token or PKCE verifier to the database files in plaintext', () => {
     const dir = tempDir();
     const file = path.join(dir, 'store.sqlite');
     const { store } = openTestStore({ file });
-    const tokens = [TEST_TOKEN_2, TEST_TOKEN_3, TEST_TOKEN_4];
+    const tokens = [IG_FIRST_TOKEN, FB_SECOND_TOKEN, IG_REFRESHED_TOKEN_2];
     store.accounts.upsert(accountInput({ accessToken: tokens[0]! }));
     store.accounts.upsert(accountInput({ owner: 'owner-b', id: '17841400000000999', username: 'other', accessToken: tokens[1]! }));
     store.accounts.updateToken('owner-a', BIG_ID, { accessToken: tokens[2]!, issuedAt: 1, expiresAt: 2 });
@@ -68,9 +68,9 @@ describe('accounts', () => {
     expect(store.accounts.get('owner-a', BIG_ID)?.status).toBe('active');
 
     // The same Instagram account connected by two owners is two independent rows.
-    store.accounts.upsert(accountInput({ owner: 'owner-b', accessToken: TEST_TOKEN_5 }));
+    store.accounts.upsert(accountInput({ owner: 'owner-b', accessToken: IG_OWNER_B_TOKEN }));
     store.accounts.disconnect('owner-b', BIG_ID);
-    expect(store.accounts.get('owner-a', BIG_ID)?.accessToken).toBe(TEST_TOKEN_1);
+    expect(store.accounts.get('owner-a', BIG_ID)?.accessToken).toBe(IG_STORED_TOKEN);
   });
 
   it('finds by username case-insensitively, tolerating a leading @', () => {
@@ -90,14 +90,14 @@ describe('accounts', () => {
     expect(store.accounts.get('owner-a', BIG_ID)).toMatchObject({ status: 'needs_reauth', statusReason: 'token revoked (code 190)', lastRefreshError: 'boom' });
 
     clock.advance(60_000);
-    const again = store.accounts.upsert(accountInput({ accessToken: TEST_TOKEN_6, username: 'acme_renamed' }));
+    const again = store.accounts.upsert(accountInput({ accessToken: IG_NEW_TOKEN, username: 'acme_renamed' }));
     expect(again).toMatchObject({
       createdAt: first.createdAt,
       updatedAt: first.createdAt + 60_000,
       status: 'active',
       statusReason: null,
       lastRefreshError: null,
-      accessToken: TEST_TOKEN_6,
+      accessToken: IG_NEW_TOKEN,
       username: 'acme_renamed',
     });
     expect(store.accounts.list('owner-a')).toHaveLength(1);
@@ -115,9 +115,9 @@ describe('accounts', () => {
 
     store.accounts.recordRefreshError('owner-a', BIG_ID, 'network down');
     clock.advance(1000);
-    store.accounts.updateToken('owner-a', BIG_ID, { accessToken: TEST_TOKEN_7, issuedAt: clock.now(), expiresAt: clock.now() + 5_184_000_000 });
+    store.accounts.updateToken('owner-a', BIG_ID, { accessToken: IG_REFRESHED_TOKEN, issuedAt: clock.now(), expiresAt: clock.now() + 5_184_000_000 });
     expect(store.accounts.get('owner-a', BIG_ID)).toMatchObject({
-      accessToken: TEST_TOKEN_7,
+      accessToken: IG_REFRESHED_TOKEN,
       tokenIssuedAt: clock.now(),
       tokenExpiresAt: clock.now() + 5_184_000_000,
       lastRefreshAt: clock.now(),
@@ -129,7 +129,7 @@ describe('accounts', () => {
   it('redacts secrets from stored error messages', () => {
     const { store } = openTestStore();
     store.accounts.upsert(accountInput());
-    store.accounts.recordRefreshError('owner-a', BIG_ID, `GET /refresh_access_token?access_token=${TEST_TOKEN_8} failed`);
+    store.accounts.recordRefreshError('owner-a', BIG_ID, `GET /refresh_access_token?access_token=${IG_LEAKED_TOKEN} failed`);
     expect(store.accounts.get('owner-a', BIG_ID)?.lastRefreshError).toBe('GET /refresh_access_token?access_token=[REDACTED] failed');
   });
 

@@ -7,7 +7,7 @@ import { VirtualClock } from '../../src/clock.js';
 import { openStore, TokenVault, type AccountUpsert, type Store } from '../../src/store/index.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'tokenSECRETvalue0123456789', 30);
+const IG_STORED_TOKEN = testToken('IGAA', 'tokenSECRETvalue0123456789', 30);
 
 const cleanups: Array<() => void> = [];
 
@@ -51,7 +51,7 @@ export function accountInput(overrides: Partial<AccountUpsert> = {}): AccountUps
     followersCount: 10,
     followsCount: 2,
     mediaCount: 3,
-    accessToken: TEST_TOKEN_1,
+    accessToken: IG_STORED_TOKEN,
     tokenIssuedAt: Date.UTC(2026, 10, 24),
     tokenExpiresAt: Date.UTC(2027, 0, 23),
     lastRefreshAt: null,

@@ -3,7 +3,7 @@ import { isMediaId } from '../../src/store/index.js';
 import { accountInput, openTestStore } from './helpers.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'secret000000000000', 22);
+const IG_SECRET_TOKEN = testToken('IGAA', 'secret000000000000', 22);
 
 const ACCOUNT = '17841400000000123';
 
@@ -77,7 +77,7 @@ describe('media', () => {
 describe('audit', () => {
   it('records redacted details and lists them per owner, newest first', () => {
     const { store, clock } = openTestStore();
-    store.audit.record({ owner: 'owner-a', agent: 'claude', accountId: ACCOUNT, action: 'account.connected', detail: { login_type: 'instagram', access_token: TEST_TOKEN_1, nested: { client_secret: 'shh' } } });
+    store.audit.record({ owner: 'owner-a', agent: 'claude', accountId: ACCOUNT, action: 'account.connected', detail: { login_type: 'instagram', access_token: IG_SECRET_TOKEN, nested: { client_secret: 'shh' } } });
     clock.advance(1);
     store.audit.record({ owner: 'owner-a', agent: null, accountId: null, action: 'token.refresh_sweep' });
     store.audit.record({ owner: 'owner-b', agent: 'x', accountId: null, action: 'other' });

@@ -3,7 +3,7 @@ import { NotFoundError, OAUTH_SESSION_TTL_MS } from '../../src/store/index.js';
 import { openTestStore } from './helpers.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'shouldNOTbeStored0000', 25);
+const IG_NOT_STORED_TOKEN = testToken('IGAA', 'shouldNOTbeStored0000', 25);
 
 const session = (state = 'state-1', ttlMs?: number) => ({
   state,
@@ -58,7 +58,7 @@ describe('oauthSessions', () => {
     const { store } = openTestStore();
     store.oauthSessions.create(session('ok'));
     store.oauthSessions.claim('ok');
-    store.oauthSessions.complete('ok', { accounts: ['17841400000000123'], access_token: TEST_TOKEN_1 });
+    store.oauthSessions.complete('ok', { accounts: ['17841400000000123'], access_token: IG_NOT_STORED_TOKEN });
     store.oauthSessions.fail('ok', 'too late'); // first outcome wins
     expect(store.oauthSessions.get('ok')).toMatchObject({
       status: 'completed',

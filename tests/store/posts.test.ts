@@ -3,7 +3,7 @@ import { DuplicateIdempotencyKeyError, NotFoundError, STORY_LIFETIME_MS } from '
 import { accountInput, openTestStore } from './helpers.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'abcdefghijklmnop', 20);
+const IG_SHORT_TOKEN = testToken('IGAA', 'abcdefghijklmnop', 20);
 
 const ACCOUNT = '17841400000000123';
 
@@ -124,7 +124,7 @@ describe('posts', () => {
   it('marks failed with the Graph error, redacting secrets from the message', () => {
     const { store } = setup();
     const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'reel', inputs: [] });
-    expect(store.posts.markFailed(post.id, { code: 190, message: `Invalid token ${TEST_TOKEN_1}` })).toMatchObject({
+    expect(store.posts.markFailed(post.id, { code: 190, message: `Invalid token ${IG_SHORT_TOKEN}` })).toMatchObject({
       state: 'failed',
       errorCode: 190,
       errorSubcode: null,

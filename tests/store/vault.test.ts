@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DECRYPT_FAILED_MESSAGE, TokenVault, VaultError } from '../../src/store/index.js';
 import { testToken } from '../helpers/secrets.js';
 
-const TEST_TOKEN_1 = testToken('IGAA', 'secretTOKEN1234567890', 25);
+const IG_SECRET_TOKEN = testToken('IGAA', 'secretTOKEN1234567890', 25);
 
 const key = randomBytes(32);
 
@@ -19,7 +19,7 @@ function tamper(stored: string, field: 1 | 2 | 3): string {
 describe('TokenVault', () => {
   it('round-trips values, including empty and non-ASCII ones', () => {
     const vault = new TokenVault(key);
-    for (const plain of [TEST_TOKEN_1, '', 'é ☕ 漢字', 'x'.repeat(10_000)]) {
+    for (const plain of [IG_SECRET_TOKEN, '', 'é ☕ 漢字', 'x'.repeat(10_000)]) {
       expect(vault.decrypt(vault.encrypt(plain))).toBe(plain);
     }
   });
@@ -43,13 +43,13 @@ describe('TokenVault', () => {
     [3, 'ciphertext'],
   ] as const)('detects a flipped byte in the %s field (%s)', (field, _name) => {
     const vault = new TokenVault(key);
-    const stored = vault.encrypt(TEST_TOKEN_1);
+    const stored = vault.encrypt(IG_SECRET_TOKEN);
     expect(() => vault.decrypt(tamper(stored, field))).toThrow(VaultError);
     expect(() => vault.decrypt(tamper(stored, field))).toThrow(DECRYPT_FAILED_MESSAGE);
   });
 
   it('refuses to decrypt with the wrong key, with a clear message', () => {
-    const stored = new TokenVault(key).encrypt(TEST_TOKEN_1);
+    const stored = new TokenVault(key).encrypt(IG_SECRET_TOKEN);
     const other = new TokenVault(randomBytes(32));
     expect(() => other.decrypt(stored)).toThrow(
       new VaultError('cannot decrypt: the encryption key does not match the one used to store this value, or the value was altered'),
