@@ -45,7 +45,8 @@ export interface AccountView {
   id: string;
   username: string;
   name: string | null;
-  account_type: string | null;
+  /** BUSINESS | MEDIA_CREATOR from Instagram Login's /me; absent when unknown (graph.facebook.com has no such field). */
+  account_type?: string;
   login_type: LoginType;
   followers_count: number | null;
   follows_count: number | null;
@@ -58,11 +59,20 @@ export interface AccountView {
   resource_uri: string;
 }
 
+export interface PageWithoutInstagram {
+  page_id: string;
+  name: string;
+}
+
 export interface ConnectResult {
   connected: AccountView[];
-  pages_without_instagram: Array<{ page_id: string; name: string }>;
+  pages_without_instagram: PageWithoutInstagram[];
   login_type: LoginType;
 }
+
+/** What to do about a Facebook Page without a linked Instagram professional account (one line). */
+export const LINK_PAGE_HOWTO =
+  "link the Instagram professional account in the Page's settings on Facebook (Page → Settings → Linked accounts → Instagram, or Meta Business Suite → Settings → Instagram accounts), then connect again with Facebook Login";
 
 export interface LoginStart {
   state: string;
@@ -97,7 +107,7 @@ export class AccountService {
       id: account.id,
       username: account.username,
       name: account.name,
-      account_type: account.accountType,
+      ...(account.accountType ? { account_type: account.accountType } : {}),
       login_type: account.loginType,
       followers_count: account.followersCount,
       follows_count: account.followsCount,
@@ -118,6 +128,11 @@ export class AccountService {
       .list(caller.owner)
       .map((account) => ({ account, enabled: !disabled.has(account.id) }))
       .filter((a) => options.includeDisabled || a.enabled);
+  }
+
+  /** The owner's Facebook Pages without a linked Instagram account, as the latest Facebook login found them. */
+  pagesWithoutInstagram(caller: Pick<Caller, 'owner'>): PageWithoutInstagram[] {
+    return this.o.store.unlinkedFacebookPages.list(caller.owner).map((p) => ({ page_id: p.pageId, name: p.name }));
   }
 
   /**
@@ -439,8 +454,11 @@ export class AccountService {
         profile: await getIgUserProfile(this.o.graph, { igUserId: page.igUserId!, loginType: 'facebook', accessToken: userToken }),
       })),
     );
-    const connected = this.o.store.transaction(() =>
-      profiles.map(({ page, profile }) =>
+    const withoutIg = pages.filter((p) => !p.igUserId);
+    const connected = this.o.store.transaction(() => {
+      // Kept until the owner's next Facebook login, so instagram_accounts can keep naming them.
+      this.o.store.unlinkedFacebookPages.replace(who.owner, withoutIg.map((p) => ({ pageId: p.pageId, name: p.name })));
+      return profiles.map(({ page, profile }) =>
         this.saveAccount(who, {
           id: page.igUserId!,
           loginType: 'facebook',
@@ -450,11 +468,11 @@ export class AccountService {
           pageId: page.pageId,
           profile,
         }),
-      ),
-    );
+      );
+    });
     return {
       connected: connected.map((a) => this.view(a, true)),
-      pages_without_instagram: pages.filter((p) => !p.igUserId).map((p) => ({ page_id: p.pageId, name: p.name })),
+      pages_without_instagram: withoutIg.map((p) => ({ page_id: p.pageId, name: p.name })),
       login_type: 'facebook',
     };
   }
@@ -493,7 +511,8 @@ export class AccountService {
         biography: p.biography ?? null,
         website: p.website ?? null,
         profilePictureUrl: p.profilePictureUrl ?? null,
-        accountType: p.accountType ?? null,
+        // graph.facebook.com has no account_type: keep the one an Instagram Login of the same account read.
+        accountType: p.accountType ?? this.o.store.accounts.get(who.owner, input.id)?.accountType ?? null,
         loginType: input.loginType,
         pageId: input.pageId,
         followersCount: p.followersCount ?? null,
@@ -599,10 +618,15 @@ export class AccountService {
     try {
       const result = await this.completeLogin(null, url);
       const names = result.connected.map((a) => `@${escapeHtml(a.username)}`).join(', ') || 'no Instagram account';
-      return { status: 200, html: page('Connected', `Connected ${names}. You can close this tab and return to your assistant.`) };
+      let body = `<p>Connected ${names}. You can close this tab and return to your assistant.</p>`;
+      if (result.pages_without_instagram.length) {
+        const items = result.pages_without_instagram.map((p) => `<li>${escapeHtml(p.name)} <small>(Page ${escapeHtml(p.page_id)})</small></li>`).join('');
+        body += `<p>These Facebook Pages have no linked Instagram professional account, so they were not connected:</p><ul>${items}</ul><p>To connect one, ${escapeHtml(LINK_PAGE_HOWTO)}.</p>`;
+      }
+      return { status: 200, html: page('Connected', body) };
     } catch (err) {
       const message = err instanceof AppError ? `${err.message} ${err.hint ?? ''}` : 'The login could not be completed.';
-      return { status: 400, html: page('Login not completed', escapeHtml(message)) };
+      return { status: 400, html: page('Login not completed', `<p>${escapeHtml(message)}</p>`) };
     }
   }
 
@@ -679,6 +703,7 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${title} · instagram-mcp</title></head><body style="font-family:system-ui;max-width:40rem;margin:4rem auto"><h1>${title}</h1><p>${body}</p></body></html>`;
+/** `bodyHtml` is markup whose text parts the caller already escaped. */
+function page(title: string, bodyHtml: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title} · instagram-mcp</title></head><body style="font-family:system-ui;max-width:40rem;margin:4rem auto"><h1>${title}</h1>${bodyHtml}</body></html>`;
 }

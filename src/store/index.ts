@@ -16,6 +16,7 @@ import { createHashtagSearchesRepo } from './hashtagSearches.js';
 import { createMediaRepo } from './media.js';
 import { createOAuthSessionsRepo } from './oauthSessions.js';
 import { createPostsRepo } from './posts.js';
+import { createUnlinkedFacebookPagesRepo } from './unlinkedFacebookPages.js';
 import type { Store } from './types.js';
 import type { TokenVault } from './vault.js';
 
@@ -80,6 +81,7 @@ export function openStore(opts: StoreOptions): Store {
       posts: createPostsRepo(ctx),
       audit: createAuditRepo(ctx),
       hashtagSearches: createHashtagSearchesRepo(ctx),
+      unlinkedFacebookPages: createUnlinkedFacebookPagesRepo(ctx),
       transaction<T>(fn: () => T): T {
         // IMMEDIATE takes the write lock up front: a deferred read-then-write can fail with SQLITE_BUSY in WAL.
         return sqlite.transaction(fn).immediate();

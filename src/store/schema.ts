@@ -190,3 +190,19 @@ export const hashtagSearches = sqliteTable(
     foreignKey({ name: 'hashtag_searches_account_fk', columns: [t.owner, t.accountId], foreignColumns: [accounts.owner, accounts.id] }).onDelete('cascade'),
   ],
 );
+
+/**
+ * The Facebook Pages without a linked Instagram professional account, as the owner's latest Facebook
+ * login found them; each Facebook login replaces the owner's rows.
+ */
+export const unlinkedFacebookPages = sqliteTable(
+  'unlinked_facebook_pages',
+  {
+    owner: text('owner').notNull(),
+    pageId: text('page_id').notNull(),
+    name: text('name').notNull(),
+    /** When the Facebook login that found this Page completed. */
+    seenAt: integer('seen_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'unlinked_facebook_pages_pk', columns: [t.owner, t.pageId] })],
+);

@@ -264,6 +264,20 @@ export interface HashtagSearchesRepo {
   uniqueSince(owner: string, accountId: string, sinceMs: number): HashtagSearch[];
 }
 
+export interface UnlinkedFacebookPage {
+  pageId: string;
+  name: string;
+  /** When the Facebook login that found it completed (epoch ms). */
+  seenAt: number;
+}
+
+export interface UnlinkedFacebookPagesRepo {
+  /** The Pages the owner's latest Facebook login found without an Instagram account; replaces the previous list. */
+  replace(owner: string, pages: Array<{ pageId: string; name: string }>): void;
+  /** The owner's current list, by name. */
+  list(owner: string): UnlinkedFacebookPage[];
+}
+
 export interface Store {
   accounts: AccountsRepo;
   oauthSessions: OAuthSessionsRepo;
@@ -272,6 +286,7 @@ export interface Store {
   posts: PostsRepo;
   audit: AuditRepo;
   hashtagSearches: HashtagSearchesRepo;
+  unlinkedFacebookPages: UnlinkedFacebookPagesRepo;
   /** A synchronous better-sqlite3 transaction (BEGIN IMMEDIATE); nested calls become savepoints. */
   transaction<T>(fn: () => T): T;
   /** 'ok' when PRAGMA integrity_check and foreign_key_check pass; otherwise the problems, one per line. */

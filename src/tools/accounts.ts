@@ -3,12 +3,18 @@ import { z } from 'zod';
 import { defineTool } from '../mcp/tool.js';
 import type { ToolContext } from '../mcp/context.js';
 import { AppError } from '../errors.js';
+import { LINK_PAGE_HOWTO, type PageWithoutInstagram } from '../services/accounts.js';
 
 const accountView = z.object({
   id: z.string(),
   username: z.string(),
   name: z.string().nullable(),
-  account_type: z.string().nullable(),
+  account_type: z
+    .string()
+    .optional()
+    .describe(
+      'BUSINESS or MEDIA_CREATOR (creator), as Instagram Login reports it. Left out when unknown: the Instagram user node on graph.facebook.com has no account_type field, so an account connected only through Facebook Login (login_type "facebook") does not have one.',
+    ),
   login_type: z.enum(['instagram', 'facebook']),
   followers_count: z.number().nullable(),
   follows_count: z.number().nullable(),
@@ -24,7 +30,17 @@ const accountView = z.object({
     .optional(),
 });
 
+const pagesWithoutInstagram = z
+  .array(z.object({ page_id: z.string(), name: z.string() }))
+  .describe('Facebook Pages the user manages that have no linked Instagram professional account, so no account came from them.');
+
 const caller = (ctx: ToolContext) => ({ owner: ctx.owner, agent: ctx.agent });
+
+/** The one-line how-to for Pages without an Instagram account, or '' when there are none. */
+function linkPagesStep(pages: PageWithoutInstagram[]): string {
+  if (!pages.length) return '';
+  return `Facebook Page(s) with no linked Instagram professional account: ${pages.map((p) => `"${p.name}"`).join(', ')}. To connect one, ${LINK_PAGE_HOWTO} (instagram_authenticate with login_type "facebook").`;
+}
 
 export const authenticateTool = defineTool({
   name: 'instagram_authenticate',
@@ -46,7 +62,7 @@ export const authenticateTool = defineTool({
     state: z.string().optional(),
     expires_at: z.string().optional(),
     connected: z.array(accountView),
-    pages_without_instagram: z.array(z.object({ page_id: z.string(), name: z.string() })),
+    pages_without_instagram: pagesWithoutInstagram,
     next_step: z.string(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -57,9 +73,9 @@ export const authenticateTool = defineTool({
       login_type: r.login_type,
       connected: r.connected,
       pages_without_instagram: r.pages_without_instagram,
-      next_step: `${how} ${r.connected.length ? `Connected ${r.connected.map((a) => `@${a.username}`).join(', ')}.` : 'No Instagram account was found.'}${
-        r.pages_without_instagram.length ? ` ${r.pages_without_instagram.length} Facebook Page(s) have no linked Instagram professional account: link one in the Instagram app (Settings → Account → Sharing to other apps / Accounts Center), then run instagram_authenticate again.` : ''
-      } Use instagram_accounts to see them.`,
+      next_step: [how, r.connected.length ? `Connected ${r.connected.map((a) => `@${a.username}`).join(', ')}.` : 'No Instagram account was found.', linkPagesStep(r.pages_without_instagram), 'Use instagram_accounts to see them.']
+        .filter(Boolean)
+        .join(' '),
     });
     if (args.access_token) {
       return connected(await accounts.importToken(caller(ctx), args.access_token, args.login_type), 'Token imported.');
@@ -78,7 +94,8 @@ export const authenticateTool = defineTool({
       const outcome = await accounts.waitForSession(start.state, waitMs, ctx.signal);
       if (outcome === 'completed') {
         const list = accounts.list(caller(ctx)).map((a) => accounts.view(a.account, a.enabled));
-        return { status: 'connected' as const, login_type: start.login_type, connected: list, pages_without_instagram: [], next_step: 'Login completed in the browser.' };
+        const pages = start.login_type === 'facebook' ? accounts.pagesWithoutInstagram(caller(ctx)) : [];
+        return { status: 'connected' as const, login_type: start.login_type, connected: list, pages_without_instagram: pages, next_step: ['Login completed in the browser.', linkPagesStep(pages)].filter(Boolean).join(' ') };
       }
       if (outcome === 'failed') {
         throw new AppError('login_failed', 'The login in the browser did not complete.', 'Run instagram_authenticate again for a new link.');
@@ -105,14 +122,21 @@ export const accountsTool = defineTool({
   name: 'instagram_accounts',
   title: 'List connected Instagram accounts',
   description:
-    'Lists the Instagram accounts this agent may use, with username, name, type, follower/following/media counts, status and token expiry. refresh re-reads them from Instagram; include_analytics adds reach and views of the last 7 days; include_disabled also lists accounts disabled for this agent.',
+    'Lists the Instagram accounts this agent may use, with username, name, type, follower/following/media counts, status and token expiry, plus the Facebook Pages the latest Facebook Login found without a linked Instagram account. refresh re-reads them from Instagram; include_analytics adds reach and views of the last 7 days; include_disabled also lists accounts disabled for this agent.',
   toolset: 'accounts',
   input: z.object({
     refresh: z.boolean().optional().describe('Re-read profiles and counts from Instagram.'),
     include_analytics: z.boolean().optional().describe('Add reach and views of the last 7 days where the account allows insights.'),
     include_disabled: z.boolean().optional().describe('Also list accounts disabled for this agent.'),
   }),
-  output: z.object({ accounts: z.array(accountView), count: z.number(), next_step: z.string().optional() }),
+  output: z.object({
+    accounts: z.array(accountView),
+    count: z.number(),
+    pages_without_instagram: pagesWithoutInstagram
+      .optional()
+      .describe("Facebook Pages without a linked Instagram professional account, as the owner's latest Facebook Login found them (kept until the next one); left out when there are none."),
+    next_step: z.string().optional(),
+  }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const svc = ctx.app.accounts;
@@ -127,11 +151,17 @@ export const accountsTool = defineTool({
       }
       out.push({ ...svc.view(account, entry.enabled), ...(analytics ? { analytics } : {}) });
     }
+    const pages = svc.pagesWithoutInstagram(caller(ctx));
+    const steps = [
+      out.length === 0 ? 'No account connected yet: run instagram_authenticate.' : '',
+      out.some((a) => a.status === 'needs_reauth') ? 'Some accounts need re-authentication: run instagram_authenticate for them.' : '',
+      linkPagesStep(pages),
+    ].filter(Boolean);
     return {
       accounts: out,
       count: out.length,
-      ...(out.length === 0 ? { next_step: 'No account connected yet: run instagram_authenticate.' } : {}),
-      ...(out.some((a) => a.status === 'needs_reauth') ? { next_step: 'Some accounts need re-authentication: run instagram_authenticate for them.' } : {}),
+      ...(pages.length ? { pages_without_instagram: pages } : {}),
+      ...(steps.length ? { next_step: steps.join(' ') } : {}),
     };
   },
 });
