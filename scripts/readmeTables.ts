@@ -6,14 +6,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SETTINGS, TOOLSETS } from '../src/config.js';
 import { allTools } from '../src/tools/index.js';
+import type { ToolDefinition } from '../src/mcp/tool.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+function argumentList(tool: ToolDefinition): string {
+  const shape = tool.input.shape as Record<string, { isOptional(): boolean }>;
+  const names = Object.entries(shape).map(([name, schema]) => (schema.isOptional() ? name : `**${name}**`));
+  return names.length ? names.join(', ') : '—';
+}
+
 export function toolsTable(): string {
   const lines = [
-    '| Tool | Toolset | What it does | Writes |',
-    '|---|---|---|---|',
-    ...allTools.map((t) => `| \`${t.name}\` | ${t.toolset} | ${cell(t.description)} | ${t.annotations.readOnlyHint ? 'no' : t.annotations.destructiveHint ? 'yes (destructive)' : 'yes'} |`),
+    '| Tool | Toolset | What it does | Arguments (required in bold) | Writes |',
+    '|---|---|---|---|---|',
+    ...allTools.map(
+      (t) =>
+        `| \`${t.name}\` | ${t.toolset} | ${cell(t.description)} | ${argumentList(t)} | ${t.annotations.readOnlyHint ? 'no' : t.annotations.destructiveHint ? 'yes (destructive)' : 'yes'} |`,
+    ),
   ];
   return `Toolsets: ${TOOLSETS.map((t) => `\`${t}\``).join(', ')} (select with \`INSTAGRAM_MCP_TOOLSETS\`; \`INSTAGRAM_MCP_READ_ONLY=1\` removes every tool that writes).\n\n${lines.join('\n')}`;
 }

@@ -307,9 +307,11 @@ export function classifyGraphError(body: unknown, httpStatus: number): GraphErro
   const decision = decide(p, httpStatus);
   const codePart = p.code !== undefined ? `(#${p.code}${p.subcode !== undefined ? `/${p.subcode}` : ''}) ` : '';
   const text = p.message ?? (httpStatus ? `HTTP ${httpStatus}` : 'Unknown Graph API error');
+  // Meta's own messages often start with "(#100)" already: never say it twice.
+  const prefix = text.startsWith(`(#${p.code}`) ? '' : codePart;
   return new GraphError({
     kind: decision.kind,
-    message: `${codePart}${text}`.trim(),
+    message: `${prefix}${text}`.trim(),
     httpStatus: httpStatus || undefined,
     code: p.code,
     subcode: p.subcode,

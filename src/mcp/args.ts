@@ -50,3 +50,121 @@ export function findBadText(value: unknown, path = '', depth = 0): AppError | un
   }
   return undefined;
 }
+
+// ------------------------------------------------------------------------------ parsing arguments
+
+/** Zod's internals, as far as walking an input schema needs them. */
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  innerType?: { _zod: { def: SchemaDef } };
+  element?: { _zod: { def: SchemaDef } };
+  options?: { _zod: { def: SchemaDef } }[];
+  in?: { _zod: { def: SchemaDef } };
+}
+type Walkable = { _zod: { def: SchemaDef } };
+
+/** The argument names an object at `path` inside `schema` accepts (every branch of a union counts). */
+function keysAt(schema: Walkable, path: readonly PropertyKey[]): string[] {
+  const def = schema._zod.def;
+  switch (def.type) {
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'readonly':
+      return def.innerType ? keysAt(def.innerType, path) : [];
+    case 'pipe':
+      return def.in ? keysAt(def.in, path) : [];
+    case 'union':
+      return [...new Set((def.options ?? []).flatMap((o) => keysAt(o, path)))];
+    case 'array':
+      return path.length && typeof path[0] === 'number' && def.element ? keysAt(def.element, path.slice(1)) : [];
+    case 'object': {
+      const shape = def.shape ?? {};
+      if (path.length === 0) return Object.keys(shape);
+      const next = shape[String(path[0])];
+      return next ? keysAt(next, path.slice(1)) : [];
+    }
+    default:
+      return [];
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The accepted name closest to an unknown one (`metric` → `metrics`, `id` → `media_id`), if any is close. */
+export function nearestName(unknown: string, accepted: readonly string[]): string | undefined {
+  const wanted = unknown.toLowerCase().replace(/[-\s]/g, '_');
+  let best: { name: string; score: number } | undefined;
+  for (const name of accepted) {
+    const distance = editDistance(wanted, name);
+    const related = name.endsWith(`_${wanted}`) || name.startsWith(`${wanted}_`) || wanted.endsWith(`_${name}`) || wanted.startsWith(`${name}_`);
+    const score = related ? Math.min(distance, 1.5) : distance;
+    if (score <= Math.max(2, Math.floor(name.length / 3)) && (!best || score < best.score)) best = { name, score };
+  }
+  return best?.name;
+}
+
+const place = (path: readonly PropertyKey[]) =>
+  path.reduce<string>((out, seg) => (typeof seg === 'number' ? `${out}[${seg}]` : out ? `${out}.${String(seg)}` : String(seg)), '');
+
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  keys?: string[];
+  errors?: Issue[][];
+}
+
+/** Zod's issue as a sentence about the argument; a failed union reports its closest branch. */
+function describeIssue(schema: Walkable, issue: Issue, basePath: PropertyKey[] = []): string {
+  const path = [...basePath, ...issue.path];
+  if (issue.code === 'unrecognized_keys' && issue.keys) {
+    const accepted = keysAt(schema, path);
+    return issue.keys
+      .map((key) => {
+        const near = nearestName(key, accepted);
+        const where = path.length ? ` in ${place(path)}` : '';
+        return `unknown argument \`${key}\`${where}${near ? ` (did you mean \`${near}\`?)` : accepted.length ? ` (accepted: ${accepted.join(', ')})` : ''}`;
+      })
+      .join('; ');
+  }
+  if (issue.code === 'invalid_union' && issue.errors?.length) {
+    const closest = [...issue.errors].sort((a, b) => a.length - b.length || depth(b) - depth(a))[0]!;
+    if (closest.length && !closest.every((i) => i.code === 'invalid_type' && i.path.length === 0)) {
+      return closest.map((i) => describeIssue(schema, i, path)).join('; ');
+    }
+  }
+  const message = issue.message.replace(/^Invalid input: /, '');
+  return path.length ? `\`${place(path)}\`: ${message}` : message;
+}
+const depth = (issues: Issue[]) => Math.max(0, ...issues.map((i) => i.path.length));
+
+/**
+ * Parses a tool's arguments with its (strict) input schema. A failure is an `invalid_arguments`
+ * error naming each argument, and for an unknown one the nearest accepted name: never ignored.
+ */
+export function parseArguments<T>(toolName: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } } } & Walkable, args: unknown): T {
+  const parsed = schema.safeParse(args ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues as Issue[];
+  const sentences = issues.slice(0, 5).map((i) => describeIssue(schema, i));
+  throw new AppError(
+    'invalid_arguments',
+    `Invalid arguments for ${toolName}: ${sentences.join('; ')}.`,
+    "Fix these arguments and call again; the tool's inputSchema lists every accepted argument.",
+    { issues: issues.slice(0, 5).map((i) => ({ path: place(i.path), code: i.code })) },
+  );
+}

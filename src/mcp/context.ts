@@ -24,14 +24,11 @@ export interface ToolContext {
   signal: AbortSignal;
   progress: Progress;
   log: Logger;
-  /** Set in sandbox mode: repeated in every result so nobody mistakes the emulator for their account. */
-  sandboxNotice?: string;
+  /** Sandbox mode: every result says so, so nobody mistakes the emulator for their account. */
+  sandbox: boolean;
   /** Asks the client to open a URL (URL-mode elicitation) where it declared support. */
   openUrl(url: string, message: string): Promise<'accepted' | 'declined' | 'unsupported'>;
 }
-
-export const SANDBOX_NOTICE =
-  'SANDBOX MODE: this server runs against its built-in Instagram emulator. Nothing is posted to a real Instagram account. Configure INSTAGRAM_APP_ID/INSTAGRAM_APP_SECRET or INSTAGRAM_ACCESS_TOKEN to use a real account.';
 
 export function createProgress(extra: Extra): Progress {
   const token = extra._meta?.progressToken;
@@ -88,7 +85,7 @@ export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => P
           .sendLoggingMessage({ level: mcpLevel, logger: 'instagram-mcp', data: redact({ message, ...fields }) })
           .catch(() => {});
       }),
-      sandboxNotice: app.config.sandbox ? SANDBOX_NOTICE : undefined,
+      sandbox: Boolean(app.config.sandbox),
       async openUrl(url, message) {
         const caps = server.server.getClientCapabilities();
         const elicitation = caps?.elicitation as { url?: unknown } | undefined;

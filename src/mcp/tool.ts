@@ -1,17 +1,27 @@
 /**
  * `defineTool`: one declaration per tool carrying its name, title, description, toolset, input and
- * output schemas, all four annotations and its handler. `registerTools` adapts them to the SDK and
- * makes every result carry `structuredContent` plus the same JSON as text.
+ * output schemas, all four annotations and its handler. `registerTools` answers `tools/list` and
+ * `tools/call` for them: arguments parsed strictly (an unknown one is an error naming the nearest
+ * accepted name), results shaped by `results.ts`, JSON Schemas converted once per process.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Toolset } from '../config.js';
-import { describeError } from '../errors.js';
-import { redact } from '../log.js';
-import { findBadText } from './args.js';
+import { AppError, describeError } from '../errors.js';
+import { findBadText, nearestName, parseArguments } from './args.js';
 import type { ToolContext } from './context.js';
+import { inputJsonSchema, outputJsonSchema } from './jsonSchema.js';
+import { defaultSummary, errorResult, protocolError, SANDBOX_RESULT_NOTICE, successResult } from './results.js';
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -32,6 +42,8 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   output: O;
   annotations: ToolAnnotations;
   handler: (args: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
+  /** The first line of the text block; defaults to the result's next_step/summary or a count. */
+  summary?: (output: z.infer<O>) => string;
 }
 
 export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
@@ -41,58 +53,94 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDe
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** Added to every output schema: set on every result while the server runs against the emulator. */
-const sandboxField = { sandbox: z.string().optional().describe('Present only in sandbox mode: nothing here touches a real Instagram account.') };
+const sandboxField = { sandbox: z.string().optional() };
 
-export function jsonResult(payload: Record<string, unknown>, isError = false): CallToolResult {
-  return {
-    content: [{ type: 'text', text: JSON.stringify(payload, null, 2) }],
-    structuredContent: payload,
-    ...(isError ? { isError: true } : {}),
-  };
+interface CompiledTool {
+  definition: ToolDefinition;
+  input: AnyObject;
+  output: AnyObject;
+  listing: Tool;
 }
 
-export function errorResult(err: unknown, sandboxNotice?: string): CallToolResult {
-  const report = describeError(err);
-  const payload: Record<string, unknown> = { error: redact(report) };
-  if (sandboxNotice) payload.sandbox = sandboxNotice;
-  return jsonResult(payload, true);
+const compiledTools = { sandbox: new WeakMap<ToolDefinition, CompiledTool>(), live: new WeakMap<ToolDefinition, CompiledTool>() };
+
+/** Converted once per process and shared by every session (HTTP builds a server per session). */
+function compile(definition: ToolDefinition, sandbox: boolean): CompiledTool {
+  const cache = sandbox ? compiledTools.sandbox : compiledTools.live;
+  let compiled = cache.get(definition);
+  if (!compiled) {
+    const input = definition.input.strict();
+    const output = sandbox ? definition.output.extend(sandboxField) : definition.output;
+    compiled = {
+      definition,
+      input,
+      output,
+      listing: {
+        name: definition.name,
+        title: definition.title,
+        description: definition.description,
+        inputSchema: inputJsonSchema(input) as Tool['inputSchema'],
+        outputSchema: outputJsonSchema(output) as Tool['outputSchema'],
+        annotations: { ...definition.annotations },
+      },
+    };
+    cache.set(definition, compiled);
+  }
+  return compiled;
+}
+
+/** The tools as `tools/list` shows them (also used by the README generator and the snapshot test). */
+export function toolListing(tools: readonly ToolDefinition[], sandbox = false): Tool[] {
+  return tools.map((t) => compile(t, sandbox).listing);
 }
 
 export function registerTools(
   server: McpServer,
   tools: ToolDefinition[],
   makeContext: (extra: Extra) => Promise<ToolContext>,
+  sandbox: boolean,
 ): void {
-  for (const tool of tools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.input,
-        outputSchema: tool.output.extend(sandboxField),
-        annotations: { title: tool.title, ...tool.annotations },
-      },
-      // The SDK validated the arguments against `tool.input` before this runs.
-      async (args: unknown, extra: Extra) => {
-        let ctx: ToolContext;
-        try {
-          ctx = await makeContext(extra);
-        } catch (err) {
-          return errorResult(err);
-        }
-        try {
-          const badText = findBadText(args);
-          if (badText) throw badText;
-          const output = (await tool.handler(args as never, ctx)) as Record<string, unknown>;
-          const payload = ctx.sandboxNotice ? { ...output, sandbox: ctx.sandboxNotice } : output;
-          return jsonResult(payload);
-        } catch (err) {
-          ctx.log.warn('tool failed', { tool: tool.name, error: describeError(err) });
-          return errorResult(err, ctx.sandboxNotice);
-        }
-      },
-    );
+  const byName = new Map(tools.map((t) => [t.name, compile(t, sandbox)]));
+  const listing = toolListing(tools, sandbox);
+  server.server.registerCapabilities({ tools: {} });
+  server.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listing }));
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const tool = byName.get(request.params.name);
+    if (!tool) {
+      // An unknown tool is a protocol error (MCP specification), with the nearest name to help the caller.
+      const near = nearestName(request.params.name, [...byName.keys()]);
+      throw protocolError(ErrorCode.InvalidParams, `Unknown tool ${request.params.name}.${near ? ` Did you mean ${near}?` : ' tools/list names every tool.'}`);
+    }
+    return callTool(tool, request.params.arguments, extra, makeContext);
+  });
+}
+
+async function callTool(
+  tool: CompiledTool,
+  rawArgs: unknown,
+  extra: Extra,
+  makeContext: (extra: Extra) => Promise<ToolContext>,
+): Promise<CallToolResult> {
+  const { definition } = tool;
+  let ctx: ToolContext | undefined;
+  try {
+    const args = parseArguments(definition.name, tool.input, rawArgs);
+    const badText = findBadText(args);
+    if (badText) throw badText;
+    ctx = await makeContext(extra);
+    const output = (await definition.handler(args as never, ctx)) as Record<string, unknown>;
+    const checked = tool.output.safeParse(ctx.sandbox ? { ...output, sandbox: SANDBOX_RESULT_NOTICE } : output);
+    if (!checked.success) {
+      // Our bug, not the caller's: say so rather than send what the client would reject.
+      ctx.log.error('tool result does not match its output schema', { tool: definition.name, issues: checked.error.issues.slice(0, 3) });
+      throw new AppError('internal_error', `${definition.name} produced a result that does not match its output schema.`, 'This is a bug in instagram-mcp: report it. Other tools keep working.');
+    }
+    const payload = checked.data as Record<string, unknown>;
+    const summary = definition.summary ? definition.summary(output as never) : defaultSummary(definition.title, payload);
+    return successResult(payload, ctx.sandbox ? `[sandbox] ${summary}` : summary);
+  } catch (err) {
+    ctx?.log.warn('tool failed', { tool: definition.name, error: describeError(err) });
+    return errorResult(err);
   }
 }
 

@@ -641,11 +641,19 @@ function decodeInline(data: string, field: string): Buffer {
   return buffer;
 }
 
+/** The media layer's messages say what is wrong, then what to do: "<problem>. <Remedy…>". */
+function problemAndRemedy(message: string): [string, string | undefined] {
+  const split = /\.\s+(?=[A-Z])/.exec(message);
+  return split ? [message.slice(0, split.index + 1), message.slice(split.index + split[0].length)] : [message, undefined];
+}
+
 /** Turns media-layer errors into agent errors that say what to do. */
 export function toAppError(field: string, err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (err instanceof MediaPathError) return new AppError(`media_${err.code}`, `${field}: ${err.message}`);
-  if (err instanceof MediaFixError) return new AppError(`fix_${err.code}`, `${field}: ${err.message}`);
+  if (err instanceof MediaPathError || err instanceof MediaFixError) {
+    const [problem, remedy] = problemAndRemedy(err.message);
+    return new AppError(`${err instanceof MediaPathError ? 'media' : 'fix'}_${err.code}`, `${field}: ${problem}`, remedy);
+  }
   if (err instanceof MediaHostNotConfiguredError) return new AppError('public_url_required', err.message);
   return new AppError('media_error', `${field}: ${err instanceof Error ? err.message : String(err)}`);
 }

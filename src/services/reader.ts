@@ -425,9 +425,9 @@ export class Reader {
     return { account: this.o.accounts.resolve(caller(who), accountArg), mediaId: id };
   }
 
-  async getPost(who: Caller, args: { id: string; account?: string; detail?: Detail }, signal?: AbortSignal): Promise<{ post: PostView; account: { id: string; username: string }; tracked_post_id?: string }> {
+  async getPost(who: Caller, args: { media_id: string; account?: string; detail?: Detail }, signal?: AbortSignal): Promise<{ post: PostView; account: { id: string; username: string }; tracked_post_id?: string }> {
     const detail = args.detail ?? 'concise';
-    const ref = this.resolveMediaRef(who, args.id, args.account);
+    const ref = this.resolveMediaRef(who, args.media_id, args.account);
     const media = await this.fetchMediaWithChildren(who, ref.account, ref.mediaId, signal);
     return {
       post: postView(media, detail, true),

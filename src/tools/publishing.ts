@@ -14,12 +14,12 @@ import type { MediaInput } from '../services/mediaLibrary.js';
 
 // ---------------------------------------------------------------------------------------------- inputs
 
-const account = z.string().min(1).max(100).optional().describe('Account id or @username; optional when exactly one account is enabled.');
+const account = z.string().min(1).max(100).optional();
 
-const userTag = z.object({
-  username: z.string().min(1).max(40).describe('Instagram username to tag (with or without @).'),
-  x: z.number().optional().describe('Horizontal position, 0.0 (left) to 1.0 (right); required on images.'),
-  y: z.number().optional().describe('Vertical position, 0.0 (top) to 1.0 (bottom); required on images.'),
+const userTag = z.strictObject({
+  username: z.string().min(1).max(40),
+  x: z.number().optional().describe('0–1 from the left; required on images.'),
+  y: z.number().optional().describe('0–1 from the top; required on images.'),
 });
 
 const mediaFields = {
@@ -28,53 +28,41 @@ const mediaFields = {
     .min(1)
     .max(4096)
     .optional()
-    .describe('A public http(s) URL, a local file path inside the media folders (INSTAGRAM_MCP_MEDIA_DIRS), or a 32-character reference id from instagram_upload_media.'),
-  data: z.string().max(MAX_INLINE_BASE64_CHARS).optional().describe('Small media inline as base64 (up to 8 MiB), with mime_type. Prefer a path or URL for anything larger.'),
-  mime_type: z.string().max(100).optional().describe('MIME type of inline data, e.g. image/jpeg.'),
-  media_type: z.enum(['image', 'video']).optional().describe('Whether a URL is an image or a video, when its extension does not say.'),
+    .describe('URL, local path or reference_id.'),
+  data: z.string().max(MAX_INLINE_BASE64_CHARS).optional().describe('Base64 (≤ 8 MiB), with mime_type.'),
+  mime_type: z.string().max(100).optional(),
+  media_type: z.enum(['image', 'video']).optional().describe('If the URL does not say.'),
 };
-const mediaObject = z.object(mediaFields);
-const mediaArg = z
-  .union([z.string().min(1).max(4096), mediaObject])
-  .describe('A URL, a local path or a reference id as a string, or an object with source (or data + mime_type).');
-const carouselItemArg = z
-  .union([
-    z.string().min(1).max(4096),
-    mediaObject.extend({
-      alt_text: z.string().max(5000).optional().describe('Alt text of this image (up to 1000 characters).'),
-      user_tags: z.array(userTag).max(50).optional().describe('People tagged on this image.'),
-    }),
-  ])
-  .describe('A URL, a local path or a reference id as a string, or an object with source (or data + mime_type) and, for carousel images, alt_text and user_tags.');
+const mediaObject = z.strictObject(mediaFields);
+const mediaArg = z.union([z.string().min(1).max(4096), mediaObject]);
+const carouselItemArg = z.union([
+  z.string().min(1).max(4096),
+  mediaObject.extend({ alt_text: z.string().max(5000).optional(), user_tags: z.array(userTag).max(50).optional() }),
+]);
 
 const common = {
   account,
-  caption: z.string().max(20_000).optional().describe('Caption: up to 2200 characters, 30 hashtags and 20 @mentions.'),
-  location_id: z.string().regex(/^\d{1,30}$/, 'a numeric Facebook Page id with a location').optional().describe('Facebook Page id of a location to tag.'),
-  collaborators: z.array(z.string().min(1).max(40)).max(10).optional().describe('Usernames invited as collaborators (up to 3).'),
-  first_comment: z.string().max(5000).optional().describe('A comment posted right after publishing (e.g. hashtags). If it fails the post still counts as published; the result says so.'),
-  idempotency_key: z
-    .string()
-    .max(200)
-    .optional()
-    .describe('Any unique string for this post. Calling again with the same key returns the first call\'s post instead of publishing twice — use it whenever a call might be retried.'),
+  caption: z.string().max(20_000).optional().describe('≤ 2200 characters, 30 hashtags, 20 @mentions.'),
+  location_id: z.string().regex(/^\d{1,30}$/, 'a numeric Facebook Page id with a location').optional().describe('Facebook Page id of a place.'),
+  collaborators: z.array(z.string().min(1).max(40)).max(10).optional().describe('Usernames (≤ 3).'),
+  first_comment: z.string().max(5000).optional().describe('Posted after publishing; its failure does not fail the post.'),
+  idempotency_key: z.string().max(200).optional().describe('Same key, same post: never published twice.'),
   wait_seconds: z
     .number()
     .int()
     .min(0)
     .max(MAX_WAIT_MS / 1000)
-    .optional()
-    .describe('How long to wait for Instagram before returning the post id and state (default from INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS). Publishing goes on in the background either way.'),
+    .optional(),
 };
 const fixMedia = z
   .enum(['pad', 'crop'])
   .optional()
-  .describe("Opt in to fixing images mechanically: convert PNG/WebP to JPEG, shrink over 8 MiB, and bring the aspect ratio into 4:5–1.91:1 by padding ('pad') or centre-cropping ('crop'). Without it such problems are reported, never fixed silently.");
+  .describe('Opt-in image fixes: JPEG, ≤ 8 MiB, ratio by pad or crop.');
 const autoDiscover = (what: string) =>
   z
     .union([z.boolean(), z.number().int().min(1).max(10)])
     .optional()
-    .describe(`Use the newest ${what} in the media folders that no post used yet (true = 1, or a count), after any media given.`);
+    .describe(`Newest unused ${what} in the media folders (true = 1, or a count).`);
 
 // ---------------------------------------------------------------------------------------------- outputs
 
@@ -230,17 +218,17 @@ export const createPostTool = defineTool({
   name: 'instagram_create_post',
   title: 'Publish an Instagram post',
   description:
-    'Publishes a feed post: one image or video (a single video is published as a reel, shared to the feed), or a carousel of 2–10 images and videos mixed. Media can be public URLs, local file paths inside the media folders, reference ids from instagram_upload_media, inline base64, or auto_discover (the newest unused files). Everything is checked before anything is sent (JPEG, ≤ 8 MiB, aspect ratio 4:5–1.91:1, caption ≤ 2200 characters / 30 hashtags / 20 mentions, ≤ 3 collaborators, alt text ≤ 1000); fix_media opts in to mechanical image fixes. Waits up to wait_seconds, then returns the post id and state; follow with instagram_post_status (cancelling the call stops the waiting, not the post). NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+    'Publishes a feed post: one image or video (a video goes out as a reel shared to the feed) or a carousel of 2–10 images/videos. Checked before anything is sent (JPEG, ≤ 8 MiB, ratio 4:5–1.91:1, caption limits, ≤ 3 collaborators, alt text ≤ 1000). Not idempotent without idempotency_key.',
   toolset: 'publishing',
   input: z.object({
     ...common,
     media: z
       .union([z.array(carouselItemArg).max(20), carouselItemArg])
       .optional()
-      .describe('One item for a single post, or a list of 2–10 for a carousel (in order).'),
+      .describe('One item, or 2–10 for a carousel.'),
     auto_discover: autoDiscover('photos or videos'),
-    alt_text: z.string().max(5000).optional().describe('Alt text of a single image (carousel items take their own).'),
-    user_tags: z.array(userTag).max(50).optional().describe('People tagged on a single image (x and y required) or video (username only).'),
+    alt_text: z.string().max(5000).optional(),
+    user_tags: z.array(userTag).max(50).optional(),
     fix_media: fixMedia,
   }),
   output: postView,
@@ -263,17 +251,17 @@ export const createReelTool = defineTool({
   name: 'instagram_create_reel',
   title: 'Publish an Instagram reel',
   description:
-    'Publishes a reel from one video (MP4/MOV, H.264/HEVC, 3 s–15 min, ≤ 300 MB): a public URL, a local file (sent by resumable upload, no public URL needed), a reference id, or auto_discover. Optional cover image (or thumb_offset in ms), share_to_feed (default true), audio_name, caption, collaborators, location, first_comment. Video processing can take minutes: the call waits up to wait_seconds with progress notifications, then returns the post id; follow with instagram_post_status (cancelling the call stops the waiting, not the post). NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+    'Publishes a reel from one video (MP4/MOV, H.264/HEVC, 3 s–15 min, ≤ 300 MB); local files go by resumable upload, no public URL needed. Processing can take minutes: progress is notified. Not idempotent without idempotency_key.',
   toolset: 'publishing',
   input: z.object({
     ...common,
-    video: mediaArg.optional().describe('The video.'),
-    auto_discover: z.boolean().optional().describe('Use the newest video in the media folders that no post used yet.'),
-    cover: mediaArg.optional().describe('Cover image (JPEG ≤ 8 MiB; a URL, local path or reference id). Wins over thumb_offset.'),
-    thumb_offset: z.number().int().min(0).optional().describe('Frame used as cover, in milliseconds from the start.'),
-    share_to_feed: z.boolean().optional().describe('Also show the reel in the feed (default true).'),
-    audio_name: z.string().max(200).optional().describe('Name for the reel\'s original audio (can be set once).'),
-    user_tags: z.array(userTag).max(50).optional().describe('People tagged (username only).'),
+    video: mediaArg.optional(),
+    auto_discover: z.boolean().optional(),
+    cover: mediaArg.optional().describe('Cover image (JPEG ≤ 8 MiB); wins over thumb_offset.'),
+    thumb_offset: z.number().int().min(0).optional().describe('Cover frame, ms from the start.'),
+    share_to_feed: z.boolean().optional().describe('Default true.'),
+    audio_name: z.string().max(200).optional().describe('Original audio name (set once).'),
+    user_tags: z.array(userTag).max(50).optional().describe('Username only.'),
     fix_media: fixMedia,
   }),
   output: postView,
@@ -299,13 +287,13 @@ export const createStoryTool = defineTool({
   name: 'instagram_create_story',
   title: 'Publish an Instagram story',
   description:
-    'Publishes a story from one image (JPEG ≤ 8 MiB, 9:16 recommended) or video (3–60 s, ≤ 100 MB): a public URL, a local file, a reference id, inline base64 or auto_discover. Stories disappear after 24 hours (expires_at). Stickers and links are not available through the API. NOT idempotent: calling twice publishes twice unless you pass the same idempotency_key.',
+    'Publishes a story from one image (JPEG ≤ 8 MiB, 9:16 best) or video (3–60 s, ≤ 100 MB). It disappears after 24 h (expires_at); no stickers or links through the API. Not idempotent without idempotency_key.',
   toolset: 'publishing',
   input: z.object({
     account,
-    media: mediaArg.optional().describe('The image or video.'),
-    auto_discover: z.boolean().optional().describe('Use the newest photo or video in the media folders that no post used yet.'),
-    user_tags: z.array(userTag).max(50).optional().describe('People tagged (x and y optional).'),
+    media: mediaArg.optional(),
+    auto_discover: z.boolean().optional(),
+    user_tags: z.array(userTag).max(50).optional().describe('x and y optional.'),
     fix_media: fixMedia,
     idempotency_key: common.idempotency_key,
     wait_seconds: common.wait_seconds,
@@ -329,10 +317,10 @@ export const postStatusTool = defineTool({
   name: 'instagram_post_status',
   title: 'Follow a post being published',
   description:
-    'Returns a post\'s state (pending, creating_container, uploading, processing, publishing, completed, failed), progress, error with its meaning, media id and permalink. A post still in progress is driven on and waited for up to wait_seconds (with progress notifications); calling again never publishes twice.',
+    'A post\'s state, progress, error with its meaning, media id and permalink. A post in progress is driven on and waited for up to wait_seconds; never publishes twice.',
   toolset: 'publishing',
   input: z.object({
-    post_id: z.string().min(1).max(100).describe('The post_id returned by instagram_create_post, instagram_create_reel or instagram_create_story.'),
+    post_id: z.string().min(1).max(100),
     wait_seconds: common.wait_seconds,
   }),
   output: postView,
@@ -345,7 +333,7 @@ export const postStatusTool = defineTool({
 export const publishingLimitTool = defineTool({
   name: 'instagram_get_publishing_limit',
   title: 'Publishing quota',
-  description: 'How many posts the account published through the API in the rolling window (usually 24 hours) and how many it may publish, as Instagram reports them live (carousels count once).',
+  description: 'Posts published through the API in the rolling window (usually 24 h) and how many more are allowed, read live (a carousel counts once).',
   toolset: 'publishing',
   input: z.object({ account }),
   output: z.object({
@@ -382,14 +370,14 @@ export const uploadMediaTool = defineTool({
   name: 'instagram_upload_media',
   title: 'Register media for later posts',
   description:
-    'Registers media ahead of time and returns a 32-character reference_id to use as media in the publishing tools: a local file path inside the media folders, a public URL (not fetched here: Instagram reads it when publishing), or small media inline as base64 (data + mime_type, up to 8 MiB). In HTTP mode larger files can be streamed to POST /uploads?filename=… with the same bearer token. Reference ids expire after 24 hours. Reports whether the media meets Instagram\'s rules for each use.',
+    'Registers media and returns a reference_id (valid 24 h) for the publishing tools, with whether it meets Instagram\'s rules for each use. URLs are not fetched here. In HTTP mode, larger files can be streamed to POST /uploads?filename=… with the same bearer token.',
   toolset: 'publishing',
   input: z.object({
     source: mediaFields.source,
     data: mediaFields.data,
     mime_type: mediaFields.mime_type,
     media_type: mediaFields.media_type,
-    file_name: z.string().max(200).optional().describe('Original file name of inline data (for messages).'),
+    file_name: z.string().max(200).optional(),
   }),
   output: z.object({
     reference_id: z.string(),

@@ -3,13 +3,13 @@
  * a tracked post id or an Instagram media id), always scoped to the connection's owner and the
  * agent's enabled accounts. Tool results point at them through `resource_uri` fields.
  */
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeError } from '../errors.js';
 import type { ToolContext } from '../mcp/context.js';
 import type { Extra } from '../mcp/tool.js';
 import { redact } from '../log.js';
+import { protocolError } from '../mcp/results.js';
 
 /** JSON-RPC code the MCP specification uses for "resource not found". */
 const RESOURCE_NOT_FOUND = -32002;
@@ -23,9 +23,9 @@ function variable(value: string | string[] | undefined): string {
   return decodeURIComponent(v ?? '').trim();
 }
 
-function notFound(err: unknown): McpError {
+function notFound(err: unknown): Error {
   const report = describeError(err);
-  return new McpError(RESOURCE_NOT_FOUND, `${report.message}${report.hint ? ` ${report.hint}` : ''}`, redact({ code: report.code }));
+  return protocolError(RESOURCE_NOT_FOUND, `${report.message}${report.hint ? ` ${report.hint}` : ''}`, redact({ code: report.code }));
 }
 
 export function registerResources(server: McpServer, makeContext: (extra: Extra) => Promise<ToolContext>): void {

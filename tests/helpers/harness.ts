@@ -7,7 +7,7 @@ import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { VirtualClock, systemClock, type Clock } from '../../src/clock.js';
@@ -18,13 +18,9 @@ import { startHttpServer, type HttpServerHandle } from '../../src/mcp/http.js';
 import { createEmulator, serverSettingsFor, type Emulator } from '../../src/emulator/index.js';
 import type { EmulatorOptions } from '../../src/emulator/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { connectClient, readOutcome, type CallOutcome } from './client.js';
 
-export interface CallOutcome {
-  isError: boolean;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  data: any;
-  text: string;
-}
+export type { CallOutcome } from './client.js';
 
 export interface Harness {
   emulator: Emulator;
@@ -98,8 +94,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const { server } = createServer(app, { ownerFor: () => owner });
     const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
     await server.connect(serverTransport);
-    const client = new Client({ name: opts.agent ?? 'test-agent', version: '1.0.0' });
-    await client.connect(clientTransport);
+    const client = await connectClient(clientTransport, opts.agent ?? 'test-agent');
     clients.push(client);
     return client;
   }
@@ -111,8 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       resetTimeoutOnProgress: true,
       timeout: opts.timeoutMs ?? 120_000,
     });
-    const text = Array.isArray(result.content) && result.content[0] && 'text' in result.content[0] ? String(result.content[0].text) : '';
-    return { isError: Boolean(result.isError), data: result.structuredContent, text };
+    return readOutcome(result);
   }
 
   async function connectAccount(which: 'business' | 'creator' | 'facebook' = 'business', who: Client = client): Promise<CallOutcome> {

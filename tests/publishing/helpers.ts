@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectClient, readOutcome } from '../helpers/client.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
@@ -72,14 +72,12 @@ export async function restartApp(h: Harness, opts: { stopFirst?: boolean } = {})
   const { server } = createServer(app, { ownerFor: () => 'alice' });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await server.connect(serverTransport);
-  const client = new Client({ name: 'test-agent', version: '1.0.0' });
-  await client.connect(clientTransport);
+  const client = await connectClient(clientTransport);
   return {
     app,
     async call(name, args = {}, callOpts = {}) {
       const result = await client.callTool({ name, arguments: args }, undefined, { onprogress: callOpts.onprogress, resetTimeoutOnProgress: true, timeout: 120_000 });
-      const text = Array.isArray(result.content) && result.content[0] && 'text' in result.content[0] ? String(result.content[0].text) : '';
-      return { isError: Boolean(result.isError), data: result.structuredContent, text };
+      return readOutcome(result);
     },
     async close() {
       await client.close().catch(() => {});

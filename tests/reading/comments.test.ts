@@ -154,6 +154,7 @@ describe('comments', () => {
     expect(byName.get('instagram_moderate_comment')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     expect(byName.get('instagram_post_comment')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true });
     expect(byName.get('instagram_get_comments')!.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true });
-    expect(byName.get('instagram_get_comments')!.description).toMatch(/untrusted_text/);
+    expect(byName.get('instagram_get_comments')!.description).toMatch(/untrusted/);
+    expect(h.client.getInstructions()).toMatch(/untrusted_text/);
   });
 });

@@ -38,8 +38,10 @@ describe('reading posts', () => {
     expect(album.children.map((c: { id: string }) => c.id)).toEqual(emulated.children);
     expect(album.children_count).toBe(emulated.children!.length);
     expect(out.data.next_cursor).toEqual(expect.any(String));
-    // Structured content and text carry the same JSON.
-    expect(JSON.parse(out.text)).toEqual(out.data);
+    // The text is a summary line, then the structured content as compact JSON.
+    const [summary, json] = out.text.split('\n');
+    expect(summary).toMatch(/posts? of @/);
+    expect(JSON.parse(json!)).toEqual(out.data);
   });
 
   it('pages to the end with the opaque cursor', async () => {
@@ -88,21 +90,21 @@ describe('reading posts', () => {
 
   it('reads one post with its children, by media id and by tracked post id', async () => {
     const album = h.emulator.state.feedMedia(businessId).find((m) => m.mediaType === 'CAROUSEL_ALBUM')!;
-    const out = await h.call('instagram_get_post', { id: album.id });
+    const out = await h.call('instagram_get_post', { media_id: album.id });
     expect(out.isError).toBe(false);
     expect(out.data.post).toMatchObject({ id: album.id, caption: album.caption ?? null, children_count: album.children!.length });
     expect(out.data.post.children.map((c: { id: string }) => c.id)).toEqual(album.children);
     expect(out.data.post.children[0]).not.toHaveProperty('media_url');
-    const full = await h.call('instagram_get_post', { id: album.id, detail: 'full' });
+    const full = await h.call('instagram_get_post', { media_id: album.id, detail: 'full' });
     expect(full.data.post).toMatchObject({ is_comment_enabled: true, media_url: expect.any(String), shortcode: album.shortcode });
     expect(full.data.post.children[0].media_url).toEqual(expect.any(String));
 
     const post = h.app.store.posts.create({ owner: 'alice', accountId: businessId, kind: 'carousel', caption: album.caption ?? null, inputs: [] });
     h.app.store.posts.markPublished(post.id, album.id, album.permalink ?? null);
-    const tracked = await h.call('instagram_get_post', { id: post.id });
+    const tracked = await h.call('instagram_get_post', { media_id: post.id });
     expect(tracked.data).toMatchObject({ tracked_post_id: post.id, post: { id: album.id } });
 
-    const missing = await h.call('instagram_get_post', { id: '17999999999999999' });
+    const missing = await h.call('instagram_get_post', { media_id: '17999999999999999' });
     expect(missing.isError).toBe(true);
     expect(missing.data.error.code).toBe('instagram_not_found');
   });

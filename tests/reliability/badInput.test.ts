@@ -416,7 +416,10 @@ describe('bad input to every tool', () => {
         const values = [...INJECTIONS, '../../etc/passwd', ...(name === 'cursor' ? [forgedCursor, 'bm90LWpzb24'] : [])];
         for (const value of values) {
           const isArray = branches(schema).some((b) => b.type === 'array');
-          const args = { ...baseArgs(tool), ...(context[name] ?? {}), [name]: isArray ? [value] : value };
+          // Only the context arguments this tool takes: an unknown argument is refused on its own.
+          const accepted = new Set(props(tool).map(([n]) => n));
+          const extra = Object.fromEntries(Object.entries(context[name] ?? {}).filter(([k]) => accepted.has(k)));
+          const args = { ...baseArgs(tool), ...extra, [name]: isArray ? [value] : value };
           h.emulator.clearLog();
           const r = await attempt(h, tool.name, args);
           checked++;

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectClient, readOutcome } from '../helpers/client.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import type { RequestMatcher } from '../../src/emulator/types.js';
@@ -46,14 +47,13 @@ describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stderr: 'ignore',
     });
-    const client = new Client({ name: 'crash-suite', version: '1' });
-    await client.connect(transport);
+    const client = await connectClient(transport, 'crash-suite');
     return { client, transport };
   }
 
   async function call(running: Running, name: string, args: Record<string, unknown>) {
     const result = await running.client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 });
-    return { isError: Boolean(result.isError), data: result.structuredContent as Record<string, any> };
+    return readOutcome(result);
   }
 
   const scenarios: Array<{ state: string; match: RequestMatcher; media: 'image' | 'video' }> = [

@@ -151,7 +151,7 @@ describe('reliability under ~20 % transient faults', () => {
         }),
       );
 
-      await run('instagram_get_post', { id: seeded[i % seeded.length]!.id });
+      await run('instagram_get_post', { media_id: seeded[i % seeded.length]!.id });
 
       remember(await run('instagram_create_story', { media: files.url(`/img${(i + 3) % 8}.jpg`), idempotency_key: `fault-story-${i}`, wait_seconds: 120 }));
 

@@ -1,9 +1,9 @@
 /** Small HTTP helpers for the security suite: raw requests, a legacy SSE session, MCP clients over HTTP. */
 import http from 'node:http';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import type { CallOutcome } from '../helpers/harness.js';
+import { connectClient, readOutcome, type CallOutcome } from '../helpers/client.js';
 
 export interface RawResponse {
   status: number;
@@ -60,16 +60,12 @@ export interface HttpMcp {
   close(): Promise<void>;
 }
 
-function outcome(result: Awaited<ReturnType<Client['callTool']>>): CallOutcome {
-  const text = Array.isArray(result.content) && result.content[0] && 'text' in result.content[0] ? String(result.content[0].text) : '';
-  return { isError: Boolean(result.isError), data: result.structuredContent, text };
-}
+const outcome = readOutcome;
 
 /** An MCP client over Streamable HTTP (`/mcp`) with a bearer token. */
 export async function streamableClient(baseUrl: string, token: string, name = 'http-agent'): Promise<HttpMcp> {
   const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
-  const client = new Client({ name, version: '1' });
-  await client.connect(transport);
+  const client = await connectClient(transport, name);
   return {
     client,
     sessionId: () => transport.sessionId,
@@ -85,8 +81,7 @@ export async function legacyClient(baseUrl: string, token: string, name = 'legac
     requestInit: { headers },
     eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) },
   });
-  const client = new Client({ name, version: '1' });
-  await client.connect(transport);
+  const client = await connectClient(transport, name);
   return {
     client,
     sessionId: () => undefined,

@@ -107,7 +107,7 @@ describe('secrets', () => {
     // Reading, comments and discovery.
     const mediaId = post.data.media_id as string;
     await ok('instagram_get_posts', { account: business, detail: 'full', include_stories: true });
-    await ok('instagram_get_post', { account: business, id: mediaId, detail: 'full' });
+    await ok('instagram_get_post', { account: business, media_id: mediaId, detail: 'full' });
     await ok('instagram_get_insights', { account: business, media_id: mediaId });
     await ok('instagram_get_insights', { account: business });
     const comment = await ok('instagram_post_comment', { account: business, media_id: mediaId, message: 'Thanks all' });
@@ -148,7 +148,7 @@ describe('secrets', () => {
       kind: { type: 'graph_error', code: 190, subcode: 460, message: `Error validating access token: ${businessToken} has been invalidated` },
       times: 1,
     });
-    const rejected = await call('instagram_get_post', { account: business, id: mediaId });
+    const rejected = await call('instagram_get_post', { account: business, media_id: mediaId });
     expect(rejected.isError).toBe(true);
     expect(h.app.store.accounts.get('alice', business)!.statusReason).toMatch(/\[REDACTED\] has been invalidated/);
     h.emulator.clearFaults();
@@ -553,7 +553,7 @@ describe("one owner cannot reach another owner's data", () => {
     expect(aComment, 'A’s comment still exists').toBeTruthy();
     expect(aComment.hidden).not.toBe(true);
     expect(aliceView.data.comments).toHaveLength(1);
-    const aPost = await h.call('instagram_get_post', { id: A.postId, detail: 'full' });
+    const aPost = await h.call('instagram_get_post', { media_id: A.postId, detail: 'full' });
     expect(aPost.data.post.is_comment_enabled).toBe(true);
     const aAccounts = await h.call('instagram_accounts', {});
     expect(aAccounts.data.accounts).toEqual([expect.objectContaining({ id: A.accountId, status: 'active', enabled: true })]);
