@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { benchColdStart } from './coldStart.js';
+import { benchListingSize } from './listingSize.js';
 
 interface Row {
   benchmark: string;
@@ -25,6 +26,13 @@ async function main() {
     const r = await benchColdStart();
     results.coldStart = r;
     rows.push({ benchmark: 'cold start → tools/list', measured: `${r.serverMs.toFixed(0)} ms`, baseline: `${r.baselineMs.toFixed(0)} ms (minimal SDK server)`, ratio: `${r.ratio.toFixed(2)}x`, goal: '≤ 1.3x', met: r.ratio <= 1.3 });
+  }
+
+  if (want('listing')) {
+    const r = await benchListingSize();
+    results.listing = r;
+    rows.push({ benchmark: `tools/list bytes (${r.tools} tools)`, measured: `${r.toolsListBytes} B`, baseline: '70006 B before the contract issue', ratio: `${(r.toolsListBytes / 70006).toFixed(2)}x`, goal: '≤ 25000 B', met: r.toolsListBytes <= 25_000 });
+    rows.push({ benchmark: 'instructions bytes', measured: `${r.instructionsBytes} B`, baseline: '-', ratio: '-', goal: '-', met: null });
   }
 
   const { runMore } = await import('./more.js');

@@ -142,10 +142,10 @@ function describeIssue(schema: Walkable, issue: Issue, basePath: PropertyKey[] =
       .join('; ');
   }
   if (issue.code === 'invalid_union' && issue.errors?.length) {
-    const closest = [...issue.errors].sort((a, b) => a.length - b.length || depth(b) - depth(a))[0]!;
-    if (closest.length && !closest.every((i) => i.code === 'invalid_type' && i.path.length === 0)) {
-      return closest.map((i) => describeIssue(schema, i, path)).join('; ');
-    }
+    // A branch of the wrong type altogether (a string where an object was sent) is not the one meant.
+    const wrongType = (branch: Issue[]) => branch.every((i) => i.code === 'invalid_type' && i.path.length === 0);
+    const meant = issue.errors.filter((branch) => branch.length && !wrongType(branch)).sort((a, b) => a.length - b.length || depth(b) - depth(a))[0];
+    if (meant) return meant.map((i) => describeIssue(schema, i, path)).join('; ');
   }
   const message = issue.message.replace(/^Invalid input: /, '');
   return path.length ? `\`${place(path)}\`: ${message}` : message;

@@ -4,6 +4,7 @@
  * the local user owns everything there.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
 import type { AppConfig } from '../config.js';
 import type { Logger } from '../log.js';
 
@@ -22,7 +23,7 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-export function createHttpAuthenticator(config: AppConfig, logger: Logger): HttpAuthenticator {
+export function createHttpAuthenticator(config: AppConfig, logger: Logger, clock: Clock): HttpAuthenticator {
   const staticTokens = [...config.http.tokens.entries()].map(([token, owner]) => ({ hash: digest(token), owner }));
   const issuer = config.http.oidcIssuer;
   const required = staticTokens.length > 0 || Boolean(issuer);
@@ -33,13 +34,13 @@ export function createHttpAuthenticator(config: AppConfig, logger: Logger): Http
     if (!issuer) return null;
     const key = digest(token).toString('hex');
     const cached = oidcCache.get(key);
-    if (cached && cached.until > Date.now()) return cached.owner;
+    if (cached && cached.until > clock.now()) return cached.owner;
     const client = await import('openid-client');
     oidcConfig ??= client.discovery(new URL(issuer), 'instagram-mcp');
     try {
       const info = await client.fetchUserInfo((await oidcConfig) as Awaited<ReturnType<typeof client.discovery>>, token, client.skipSubjectCheck);
       const owner = `oidc:${info.sub}`;
-      oidcCache.set(key, { owner, until: Date.now() + 5 * 60 * 1000 });
+      oidcCache.set(key, { owner, until: clock.now() + 5 * 60 * 1000 });
       return owner;
     } catch (err) {
       logger.info('OpenID provider rejected a bearer token', { error: err });

@@ -86,7 +86,7 @@ export interface HttpServerOptions {
 }
 
 export async function startHttpServer(app: App, options: HttpServerOptions = {}): Promise<HttpServerHandle> {
-  const auth = createHttpAuthenticator(app.config, app.logger);
+  const auth = createHttpAuthenticator(app.config, app.logger, app.clock);
   const log = app.logger.child({ component: 'http' });
   const streamable = new Map<string, Session & { transport: StreamableHTTPServerTransport }>();
   const legacy = new Map<string, Session & { transport: SSEServerTransport }>();

@@ -1,8 +1,8 @@
 /**
  * The JSON Schemas `tools/list` shows. Every conversation pays for them, so they carry what an agent
  * needs and nothing twice:
- * - input schemas in full (types, limits, enums, descriptions), with any repeated part of 100 bytes
- *   or more written once under `$defs`;
+ * - input schemas with types, enums, numeric ranges and descriptions (not the string-length guards),
+ *   with any repeated part of 100 bytes or more written once under `$defs`;
  * - output schemas as the top-level fields and their types. The server checks every result against
  *   the full zod schema before sending it; the client's copy only has to tell an agent what comes back.
  */
@@ -10,9 +10,6 @@ import { z } from 'zod';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Above this, a length limit only guards the server (URLs, captions, base64): zod still enforces it. */
-const GUARD_LENGTH = 2000;
 
 function convert(schema: z.ZodType, io: 'input' | 'output'): Json {
   const json = z.toJSONSchema(schema, {
@@ -23,8 +20,10 @@ function convert(schema: z.ZodType, io: 'input' | 'output'): Json {
       // z.int() adds the safe-integer range, which tells an agent nothing.
       if (node.maximum === Number.MAX_SAFE_INTEGER) delete node.maximum;
       if (node.minimum === Number.MIN_SAFE_INTEGER) delete node.minimum;
-      if (typeof node.maxLength === 'number' && node.maxLength >= GUARD_LENGTH) delete node.maxLength;
-      if (node.minLength === 1) delete node.minLength; // an empty id or name is refused with a clear error anyway
+      // String lengths are the server's guards (zod refuses with a clear error); Instagram's own
+      // limits (2200-character captions and comments) are in the descriptions.
+      if (typeof node.maxLength === 'number') delete node.maxLength;
+      if (node.minLength === 1) delete node.minLength;
       if (Array.isArray(node.enum) && node.type === 'string') delete node.type;
     },
   }) as Json;
@@ -81,8 +80,9 @@ function shareRepeats(root: Json): Json {
   return { ...out, $defs: defs };
 }
 
-/** A field's type alone: `{"type": ["string", "null"]}`, `{"type": "array"}`, `{}` when it can be anything. */
+/** A field's type alone (`{"type": ["string", "null"]}`, `{"type": "array"}`, `{}` for anything), or its values when it is an enum. */
 function typeOf(node: Json): Json {
+  if (Array.isArray(node.enum)) return { enum: node.enum };
   const types = new Set<string>();
   const collect = (n: Json) => {
     if (Array.isArray(n.anyOf)) for (const branch of n.anyOf) if (isObject(branch)) collect(branch);

@@ -46,14 +46,14 @@ export const authenticateTool = defineTool({
   name: 'instagram_authenticate',
   title: 'Connect an Instagram account',
   description:
-    'Connects an Instagram professional account. Without arguments it returns a login link (Instagram Login; login_type "facebook" for Facebook Login, needed for hashtag search and competitor stats) — give it to the user; once they approve, the account is connected. If the browser ends on an error page, pass the URL from its address bar as callback_url. An existing long-lived token can be imported with access_token. Also used to reconnect an account that needs re-authentication.',
+    'Connects (or reconnects) an Instagram professional account: a login link for the user; it connects once they approve. Facebook Login is needed for hashtag search and competitor stats. If the browser shows an error page, pass its URL as callback_url; access_token imports a token.',
   toolset: 'accounts',
   input: z.object({
-    login_type: z.enum(['instagram', 'facebook']).optional().describe('instagram (default) or facebook (Facebook Login, through a Facebook Page).'),
-    callback_url: z.string().max(4096).optional().describe('The URL the browser was redirected to after approving (or just the code, with state).'),
-    state: z.string().max(200).optional().describe('The state of the login, when callback_url is a bare code.'),
-    access_token: z.string().min(20).max(1024).optional().describe('An existing long-lived access token to import instead of logging in.'),
-    wait_seconds: z.number().int().min(0).max(300).optional().describe('How long to wait for the user to finish the login before returning (default 0, or 120 when the client opened the link).'),
+    login_type: z.enum(['instagram', 'facebook']).optional().describe('Default instagram.'),
+    callback_url: z.string().max(4096).optional().describe('Where the browser landed (or the bare code, with state).'),
+    state: z.string().max(200).optional(),
+    access_token: z.string().min(20).max(1024).optional(),
+    wait_seconds: z.number().int().min(0).max(300).optional().describe('Wait for the login to finish (default 0; 120 when the client opened the link).'),
   }),
   output: z.object({
     status: z.enum(['connected', 'awaiting_user']),
@@ -120,14 +120,14 @@ export const authenticateTool = defineTool({
 
 export const accountsTool = defineTool({
   name: 'instagram_accounts',
-  title: 'List connected Instagram accounts',
+  title: 'List connected accounts',
   description:
-    'Lists the Instagram accounts this agent may use, with username, name, type, follower/following/media counts, status and token expiry, plus the Facebook Pages the latest Facebook Login found without a linked Instagram account. refresh re-reads them from Instagram; include_analytics adds reach and views of the last 7 days; include_disabled also lists accounts disabled for this agent.',
+    'The Instagram accounts this agent may use: profile, counts, status, token expiry; and the Facebook Pages the latest Facebook Login found without a linked Instagram account.',
   toolset: 'accounts',
   input: z.object({
-    refresh: z.boolean().optional().describe('Re-read profiles and counts from Instagram.'),
-    include_analytics: z.boolean().optional().describe('Add reach and views of the last 7 days where the account allows insights.'),
-    include_disabled: z.boolean().optional().describe('Also list accounts disabled for this agent.'),
+    refresh: z.boolean().optional().describe('Re-read from Instagram.'),
+    include_analytics: z.boolean().optional().describe('Add 7-day reach and views.'),
+    include_disabled: z.boolean().optional(),
   }),
   output: z.object({
     accounts: z.array(accountView),
@@ -168,8 +168,8 @@ export const accountsTool = defineTool({
 
 export const setAccountEnabledTool = defineTool({
   name: 'instagram_set_account_enabled',
-  title: 'Enable or disable an account for this agent',
-  description: 'Turns an account on or off for this agent (MCP client) only; other agents keep their own setting. Disabled accounts are hidden from this agent\'s tools.',
+  title: 'Enable an account for this agent',
+  description: 'Turns an account on or off for this agent (MCP client) only; a disabled account is hidden from its tools.',
   toolset: 'accounts',
   input: z.object({ account: z.string().min(1).max(100).describe('Account id or @username.'), enabled: z.boolean() }),
   output: z.object({ account: accountView, agent: z.string() }),
@@ -182,10 +182,10 @@ export const setAccountEnabledTool = defineTool({
 
 export const disconnectTool = defineTool({
   name: 'instagram_disconnect',
-  title: 'Disconnect an Instagram account',
+  title: 'Disconnect an account',
   description: 'Removes the stored access token of an account. Its post history is kept; connect it again with instagram_authenticate.',
   toolset: 'accounts',
-  input: z.object({ account: z.string().min(1).max(100).optional().describe('Account id or @username; optional with exactly one account.') }),
+  input: z.object({ account: z.string().min(1).max(100).optional() }),
   output: z.object({ account: accountView, next_step: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {

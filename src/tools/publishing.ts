@@ -45,7 +45,7 @@ const common = {
   caption: z.string().max(20_000).optional().describe('≤ 2200 characters, 30 hashtags, 20 @mentions.'),
   location_id: z.string().regex(/^\d{1,30}$/, 'a numeric Facebook Page id with a location').optional().describe('Facebook Page id of a place.'),
   collaborators: z.array(z.string().min(1).max(40)).max(10).optional().describe('Usernames (≤ 3).'),
-  first_comment: z.string().max(5000).optional().describe('Posted after publishing; its failure does not fail the post.'),
+  first_comment: z.string().max(5000).optional().describe('Posted after publishing.'),
   idempotency_key: z.string().max(200).optional().describe('Same key, same post: never published twice.'),
   wait_seconds: z
     .number()
@@ -62,7 +62,7 @@ const autoDiscover = (what: string) =>
   z
     .union([z.boolean(), z.number().int().min(1).max(10)])
     .optional()
-    .describe(`Newest unused ${what} in the media folders (true = 1, or a count).`);
+    .describe(`Newest unused ${what} in the media folders (true = 1).`);
 
 // ---------------------------------------------------------------------------------------------- outputs
 
@@ -218,7 +218,7 @@ export const createPostTool = defineTool({
   name: 'instagram_create_post',
   title: 'Publish an Instagram post',
   description:
-    'Publishes a feed post: one image or video (a video goes out as a reel shared to the feed) or a carousel of 2–10 images/videos. Checked before anything is sent (JPEG, ≤ 8 MiB, ratio 4:5–1.91:1, caption limits, ≤ 3 collaborators, alt text ≤ 1000). Not idempotent without idempotency_key.',
+    'Publishes a feed post: one image or video (a video becomes a reel shown in the feed) or a carousel of 2–10. All is checked before anything is sent (JPEG, ≤ 8 MiB, ratio 4:5–1.91:1, caption, ≤ 3 collaborators, alt text ≤ 1000).',
   toolset: 'publishing',
   input: z.object({
     ...common,
@@ -251,7 +251,7 @@ export const createReelTool = defineTool({
   name: 'instagram_create_reel',
   title: 'Publish an Instagram reel',
   description:
-    'Publishes a reel from one video (MP4/MOV, H.264/HEVC, 3 s–15 min, ≤ 300 MB); local files go by resumable upload, no public URL needed. Processing can take minutes: progress is notified. Not idempotent without idempotency_key.',
+    'Publishes a reel from one video (MP4/MOV, H.264/HEVC, 3 s–15 min, ≤ 300 MB); a local file is uploaded directly. Processing can take minutes, with progress notifications.',
   toolset: 'publishing',
   input: z.object({
     ...common,
@@ -287,7 +287,7 @@ export const createStoryTool = defineTool({
   name: 'instagram_create_story',
   title: 'Publish an Instagram story',
   description:
-    'Publishes a story from one image (JPEG ≤ 8 MiB, 9:16 best) or video (3–60 s, ≤ 100 MB). It disappears after 24 h (expires_at); no stickers or links through the API. Not idempotent without idempotency_key.',
+    'Publishes a story from one image (JPEG ≤ 8 MiB, 9:16 best) or video (3–60 s, ≤ 100 MB); it disappears after 24 h. No stickers or links through the API.',
   toolset: 'publishing',
   input: z.object({
     account,
@@ -317,7 +317,7 @@ export const postStatusTool = defineTool({
   name: 'instagram_post_status',
   title: 'Follow a post being published',
   description:
-    'A post\'s state, progress, error with its meaning, media id and permalink. A post in progress is driven on and waited for up to wait_seconds; never publishes twice.',
+    'A post\'s state, progress, error and its meaning, media id and permalink; waits up to wait_seconds for one in progress. Never publishes twice.',
   toolset: 'publishing',
   input: z.object({
     post_id: z.string().min(1).max(100),
@@ -333,7 +333,7 @@ export const postStatusTool = defineTool({
 export const publishingLimitTool = defineTool({
   name: 'instagram_get_publishing_limit',
   title: 'Publishing quota',
-  description: 'Posts published through the API in the rolling window (usually 24 h) and how many more are allowed, read live (a carousel counts once).',
+  description: 'Posts published through the API in the rolling window (usually 24 h) and how many more are allowed, read live.',
   toolset: 'publishing',
   input: z.object({ account }),
   output: z.object({
@@ -370,7 +370,7 @@ export const uploadMediaTool = defineTool({
   name: 'instagram_upload_media',
   title: 'Register media for later posts',
   description:
-    'Registers media and returns a reference_id (valid 24 h) for the publishing tools, with whether it meets Instagram\'s rules for each use. URLs are not fetched here. In HTTP mode, larger files can be streamed to POST /uploads?filename=… with the same bearer token.',
+    'Registers media for the publishing tools: a reference_id (valid 24 h) and whether it meets Instagram\'s rules for each use. Over HTTP, large files can go to POST /uploads?filename=… (same bearer token).',
   toolset: 'publishing',
   input: z.object({
     source: mediaFields.source,
