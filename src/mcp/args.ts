@@ -5,6 +5,7 @@
  * C APIs, controls hide text from the person reading it, and a lone surrogate cannot be encoded as
  * UTF-8 (it would reach SQLite and Instagram altered). Refused before any handler runs.
  */
+import type { z } from 'zod';
 import { AppError } from '../errors.js';
 
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
@@ -156,11 +157,11 @@ const depth = (issues: Issue[]) => Math.max(0, ...issues.map((i) => i.path.lengt
  * Parses a tool's arguments with its (strict) input schema. A failure is an `invalid_arguments`
  * error naming each argument, and for an unknown one the nearest accepted name: never ignored.
  */
-export function parseArguments<T>(toolName: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } } } & Walkable, args: unknown): T {
+export function parseArguments<T>(toolName: string, schema: z.ZodType<T>, args: unknown): T {
   const parsed = schema.safeParse(args ?? {});
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues as Issue[];
-  const sentences = issues.slice(0, 5).map((i) => describeIssue(schema, i));
+  const issues = parsed.error.issues as unknown as Issue[];
+  const sentences = issues.slice(0, 5).map((i) => describeIssue(schema as unknown as Walkable, i));
   throw new AppError(
     'invalid_arguments',
     `Invalid arguments for ${toolName}: ${sentences.join('; ')}.`,
