@@ -107,6 +107,7 @@ export async function loadRound(baseUrl: string, tool: { name: string; arguments
       const client = new Client({ name: `bench-http-${s}`, version: '1' });
       try {
         await client.connect(transport);
+        await client.listTools(); // as real clients do: output schemas are checked from here on
         for (let i = 0; i < callsPerSession; i++) {
           const start = performance.now();
           try {

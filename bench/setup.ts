@@ -73,6 +73,7 @@ export async function startBenchApp(options: { clock?: Clock; emulator?: Emulato
   await server.connect(serverTransport);
   const client = new Client({ name: 'bench-agent', version: '1.0.0' });
   await client.connect(clientTransport);
+  await client.listTools(); // as real clients do: output schemas are checked from here on
 
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<CallResult> => {
     const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000, resetTimeoutOnProgress: true });

@@ -88,6 +88,7 @@ export async function benchUploadRss(): Promise<UploadRssResult> {
     for (let i = 0; i < 4; i++) writeMp4(path.join(mediaDir, `part-${i}.mp4`), { durationSec: 30, width: 1080, height: 1080, moovFirst: true, sizeBytes: 256 * MiB });
 
     await client.connect(transport);
+    await client.listTools(); // as real clients do: output schemas are checked from here on
     const pid = transport.pid;
     if (!pid) throw new Error('no child pid');
     const call = async (name: string, args: Record<string, unknown>) => {

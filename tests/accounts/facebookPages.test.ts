@@ -117,6 +117,7 @@ describe('Facebook Login names the Pages without a linked Instagram account', ()
       return { action: 'accept' };
     });
     await client.connect(clientSide);
+    await client.listTools(); // as real clients do: output schemas are checked from here on
     cleanups.push(() => client.close());
 
     const result = await harness.call('instagram_authenticate', { login_type: 'facebook' }, client);

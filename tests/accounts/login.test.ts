@@ -75,6 +75,7 @@ describe('Instagram Login', () => {
       return { action: 'accept' };
     });
     await client.connect(clientSide);
+    await client.listTools(); // as real clients do: output schemas are checked from here on
     const result = await h.call('instagram_authenticate', {}, client);
     expect(opened).toHaveLength(1);
     expect(opened[0]).toContain('/oauth/authorize?');

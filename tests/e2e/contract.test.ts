@@ -210,6 +210,15 @@ describe.each(['stdio', 'streamable-http'] as const)('the result contract over %
     }
     expect(problems).toEqual([]);
   });
+
+  it('says a missing resource once, without a doubled "MCP error" prefix', async () => {
+    const err = await client.readResource({ uri: 'instagram://posts/no-such-post' }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^MCP error -32002: \S/);
+    expect(err?.message).not.toMatch(/MCP error -?\d+: MCP error/);
+  });
 });
 
 async function waitForListening(child: ChildProcess, port: number): Promise<void> {

@@ -90,6 +90,12 @@ describe('classifyGraphError', () => {
     expect(err.hint).toContain('8 MiB');
   });
 
+  it('says the code once when Meta\'s message already starts with it', () => {
+    const err = classifyGraphError(body(100, undefined, { message: '(#100) Param media_type is not supported' }), 400);
+    expect(err.message).toBe('(#100) Param media_type is not supported');
+    expect(classifyGraphError(body(100), 400).message).toBe('(#100) msg');
+  });
+
   it('gives actionable hints', () => {
     expect(classifyGraphError(body(190, 463), 400).hint).toMatch(/instagram_authenticate/);
     expect(classifyGraphError(body(9007, 2207027), 400).hint).toMatch(/still processing/);
