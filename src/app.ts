@@ -3,7 +3,7 @@
  * process from the configuration. Every MCP session (stdio, or each HTTP session) shares one App.
  */
 import path from 'node:path';
-import { systemClock, type Clock } from './clock.js';
+import { every, systemClock, type Clock, type Timer } from './clock.js';
 import type { AppConfig } from './config.js';
 import { createLogger, registerSecret, type Logger } from './log.js';
 import { ensureDataDir, loadOrCreateKey } from './store/dataDir.js';
@@ -86,7 +86,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
   const reader = new Reader({ config, clock, logger: logger.child({ component: 'reader' }), store, graph, accounts });
 
-  const timers: NodeJS.Timeout[] = [];
+  const timers: Timer[] = [];
   let closed = false;
   const app: App = {
     config,
@@ -105,25 +105,25 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       accounts.setHttpListenerPort(handle.port);
     },
     startBackground() {
-      const every = (ms: number, fn: () => Promise<unknown> | unknown) => {
-        const timer = setInterval(() => {
-          Promise.resolve()
-            .then(fn)
-            .catch((err: unknown) => logger.warn('background task failed', { error: err }));
-        }, ms);
-        timer.unref();
-        timers.push(timer);
+      const repeat = (ms: number, fn: () => Promise<unknown> | unknown) => {
+        timers.push(
+          every(clock, ms, () => {
+            Promise.resolve()
+              .then(fn)
+              .catch((err: unknown) => logger.warn('background task failed', { error: err }));
+          }),
+        );
       };
-      every(60 * 60 * 1000, () => accounts.refreshSweep());
-      every(10 * 60 * 1000, () => library.cleanupExpired());
-      every(60 * 1000, () => mediaHost.sweep());
+      repeat(60 * 60 * 1000, () => accounts.refreshSweep());
+      repeat(10 * 60 * 1000, () => library.cleanupExpired());
+      repeat(60 * 1000, () => mediaHost.sweep());
       void accounts.refreshSweep().catch((err) => logger.warn('token refresh sweep failed', { error: err }));
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
     },
     async close() {
       if (closed) return;
       closed = true;
-      for (const timer of timers) clearInterval(timer);
+      for (const timer of timers) timer.cancel();
       await publisher.close();
       await accounts.close();
       await graph.close();
@@ -135,7 +135,9 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     // Imported before the first tool call is answered, so "list my accounts" right after start sees it;
     // bounded so an unreachable Graph API cannot hold the server hostage.
     const imported = accounts.importConfiguredToken().catch((err: unknown) => logger.error('could not import INSTAGRAM_ACCESS_TOKEN', { error: err }));
-    await Promise.race([imported, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
+    let bound: Timer | undefined;
+    await Promise.race([imported, new Promise<void>((resolve) => (bound = clock.setTimer(15_000, resolve)))]);
+    bound?.cancel();
   }
   return app;
 }

@@ -2,7 +2,7 @@
  * `createEmulator()`: wires state, controls and the HTTP server into the `Emulator` handle used by
  * tests (in process) and by the CLI / sandbox mode.
  */
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock, type Timer } from '../clock.js';
 import { adminRoutes } from './admin.js';
 import { FaultInjector, HoldRegistry, RequestLog } from './controls.js';
 import { Prng, randomDigits, randomHex } from './random.js';
@@ -75,6 +75,8 @@ export interface Emulator {
   setRateLimits(limits: RateLimitOptions): void;
   resetRateLimits(): void;
   hold(match: RequestMatcher): Hold;
+  /** A hold made through the admin API (`POST /__emulator/holds`), to await its requests in process. */
+  holdById(id: string): Hold | undefined;
   requestLog(): LoggedRequest[];
   clearLog(): void;
   /** Media published through the API (no carousel children), newest first. */
@@ -89,6 +91,8 @@ export interface Emulator {
 /** A clock that follows another but can be pushed forward (admin `clock/advance` on a real clock). */
 export class AdjustableClock implements Clock {
   private offset = 0;
+  /** Armed timers by due time on this clock, re-armed on the base when pushed forward. */
+  private readonly timers = new Set<{ due: number; fn: () => void; armed: Timer }>();
   constructor(private readonly base: Clock = systemClock) {}
   now(): number {
     return this.base.now() + this.offset;
@@ -96,8 +100,29 @@ export class AdjustableClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.base.sleep(ms, signal);
   }
+  setTimer(ms: number, fn: () => void): Timer {
+    const timer = { due: this.now() + Math.max(0, ms), fn, armed: undefined as unknown as Timer };
+    this.arm(timer);
+    this.timers.add(timer);
+    return {
+      cancel: () => {
+        timer.armed.cancel();
+        this.timers.delete(timer);
+      },
+    };
+  }
   advance(ms: number): void {
     this.offset += Math.max(0, ms);
+    for (const timer of this.timers) {
+      timer.armed.cancel();
+      this.arm(timer);
+    }
+  }
+  private arm(timer: { due: number; fn: () => void; armed: Timer }): void {
+    timer.armed = this.base.setTimer(timer.due - this.now(), () => {
+      this.timers.delete(timer);
+      timer.fn();
+    });
   }
 }
 

@@ -4,7 +4,7 @@
  * Every read and write is scoped by owner.
  */
 import http from 'node:http';
-import type { Clock } from '../clock.js';
+import type { Clock, Timer } from '../clock.js';
 import type { AppConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { registerSecret, type Logger } from '../log.js';
@@ -94,7 +94,7 @@ export interface AccountServiceOptions {
 
 export class AccountService {
   private readonly refreshing = new Map<string, Promise<AccountRecord>>();
-  private listener?: { servers: http.Server[]; closeTimer?: NodeJS.Timeout };
+  private listener?: { servers: http.Server[]; closeTimer?: Timer };
   private readonly waiters = new Map<string, Array<() => void>>();
   private httpListenerPort?: number;
 
@@ -594,13 +594,13 @@ export class AccountService {
     const current = this.o.store.oauthSessions.get(state);
     if (current && current.status !== 'pending' && current.status !== 'exchanging') return current.status;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
+      const timer = this.o.clock.setTimer(timeoutMs, done);
       signal?.addEventListener('abort', done, { once: true });
       const list = this.waiters.get(state) ?? [];
       list.push(done);
       this.waiters.set(state, list);
       function done() {
-        clearTimeout(timer);
+        timer.cancel();
         resolve();
       }
     });
@@ -678,9 +678,8 @@ export class AccountService {
       this.listener = { servers };
     }
     // Listen until the newest session expires.
-    if (this.listener.closeTimer) clearTimeout(this.listener.closeTimer);
-    this.listener.closeTimer = setTimeout(() => this.maybeStopListener(true), SESSION_TTL_MS + 5_000);
-    this.listener.closeTimer.unref();
+    this.listener.closeTimer?.cancel();
+    this.listener.closeTimer = this.o.clock.setTimer(SESSION_TTL_MS + 5_000, () => this.maybeStopListener(true));
     return 'local_listener';
   }
 
@@ -688,7 +687,7 @@ export class AccountService {
     if (!this.listener) return;
     if (!force && this.o.store.oauthSessions.hasPending()) return;
     const { servers, closeTimer } = this.listener;
-    if (closeTimer) clearTimeout(closeTimer);
+    closeTimer?.cancel();
     this.listener = undefined;
     for (const server of servers) server.close();
   }
