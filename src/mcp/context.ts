@@ -3,6 +3,11 @@
  * cancellation, progress and URL elicitation.
  */
 import type { App } from '../app.js';
+import type { AccountService } from '../services/accounts.js';
+import type { MediaLibrary } from '../services/mediaLibrary.js';
+import type { Progress } from '../services/progress.js';
+import type { Publisher } from '../services/publisher.js';
+import type { Reader } from '../services/reader.js';
 import type { AppConfig } from '../config.js';
 import { redact, withForwarding, type Logger, type LogLevel } from '../log.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
@@ -12,13 +17,16 @@ const MCP_LEVEL: Record<LogLevel, LoggingLevel> = { debug: 'debug', info: 'info'
 import type { Extra } from './tool.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 
-export interface Progress {
-  /** Reports progress; a no-op when the client sent no progress token. Values never go backwards. */
-  report(progress: number, total?: number, message?: string): Promise<void>;
+/** The services a tool may call: tools see these, never the store, the Graph client or the App. */
+export interface Services {
+  accounts: AccountService;
+  publisher: Publisher;
+  library: MediaLibrary;
+  reader: Reader;
 }
 
 export interface ToolContext {
-  app: App;
+  services: Services;
   owner: string;
   agent: string;
   signal: AbortSignal;
@@ -72,7 +80,7 @@ export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => P
     const agent = app.config.agentOverride ?? client?.name ?? 'default';
     const owner = opts.ownerFor(extra);
     return {
-      app,
+      services: { accounts: app.accounts, publisher: app.publisher, library: app.library, reader: app.reader },
       owner,
       agent,
       signal: extra.signal,

@@ -26,7 +26,7 @@ import type { Clock } from '../clock.js';
 import type { AppConfig } from '../config.js';
 import { AppError, describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Progress } from '../mcp/context.js';
+import type { Progress } from './progress.js';
 import {
   checkAltText,
   checkCaption,

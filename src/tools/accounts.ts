@@ -67,7 +67,7 @@ export const authenticateTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const accounts = ctx.app.accounts;
+    const accounts = ctx.services.accounts;
     const connected = (r: Awaited<ReturnType<typeof accounts.importToken>>, how: string) => ({
       status: 'connected' as const,
       login_type: r.login_type,
@@ -84,7 +84,7 @@ export const authenticateTool = defineTool({
       return connected(await accounts.completeLogin(caller(ctx), args.callback_url, args.state), 'Login completed.');
     }
     const start = await accounts.startLogin(caller(ctx), args.login_type ?? accounts.defaultLoginType());
-    if (ctx.app.sandbox) {
+    if (ctx.sandbox) {
       const result = await accounts.completeInSandbox(caller(ctx), start);
       return connected(result, 'Sandbox: the emulator approved the login in place of a browser (no real Instagram account involved).');
     }
@@ -139,7 +139,7 @@ export const accountsTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    const svc = ctx.app.accounts;
+    const svc = ctx.services.accounts;
     const entries = svc.list(caller(ctx), { includeDisabled: args.include_disabled });
     const out = [];
     for (const entry of entries) {
@@ -147,7 +147,7 @@ export const accountsTool = defineTool({
       let analytics: z.infer<typeof accountView>['analytics'];
       if (account.status === 'active' && account.accessToken) {
         if (args.refresh) account = await svc.refreshProfile(caller(ctx), account, ctx.signal);
-        if (args.include_analytics) analytics = await ctx.app.reader.accountSummary(caller(ctx), account, ctx.signal);
+        if (args.include_analytics) analytics = await ctx.services.reader.accountSummary(caller(ctx), account, ctx.signal);
       }
       out.push({ ...svc.view(account, entry.enabled), ...(analytics ? { analytics } : {}) });
     }
@@ -175,8 +175,8 @@ export const setAccountEnabledTool = defineTool({
   output: z.object({ account: accountView, agent: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const account = ctx.app.accounts.setEnabled(caller(ctx), args.account, args.enabled);
-    return { account: ctx.app.accounts.view(account, args.enabled), agent: ctx.agent };
+    const account = ctx.services.accounts.setEnabled(caller(ctx), args.account, args.enabled);
+    return { account: ctx.services.accounts.view(account, args.enabled), agent: ctx.agent };
   },
 });
 
@@ -189,8 +189,8 @@ export const disconnectTool = defineTool({
   output: z.object({ account: accountView, next_step: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const account = ctx.app.accounts.disconnect(caller(ctx), args.account);
-    return { account: ctx.app.accounts.view(account, true), next_step: `@${account.username} is disconnected; its history is kept. Run instagram_authenticate to connect it again.` };
+    const account = ctx.services.accounts.disconnect(caller(ctx), args.account);
+    return { account: ctx.services.accounts.view(account, true), next_step: `@${account.username} is disconnected; its history is kept. Run instagram_authenticate to connect it again.` };
   },
 });
 

@@ -243,7 +243,7 @@ export const createPostTool = defineTool({
       ...(args.user_tags ? { userTags: args.user_tags } : {}),
       ...(args.fix_media ? { fixMedia: args.fix_media } : {}),
     };
-    return viewPost(await ctx.app.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
+    return viewPost(await ctx.services.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
   },
 });
 
@@ -279,7 +279,7 @@ export const createReelTool = defineTool({
       ...(args.user_tags ? { userTags: args.user_tags } : {}),
       ...(args.fix_media ? { fixMedia: args.fix_media } : {}),
     };
-    return viewPost(await ctx.app.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
+    return viewPost(await ctx.services.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
   },
 });
 
@@ -309,7 +309,7 @@ export const createStoryTool = defineTool({
       ...(args.user_tags ? { userTags: args.user_tags } : {}),
       ...(args.fix_media ? { fixMedia: args.fix_media } : {}),
     };
-    return viewPost(await ctx.app.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
+    return viewPost(await ctx.services.publisher.createPost(caller(ctx), request, waitOptions(ctx, args.wait_seconds)));
   },
 });
 
@@ -326,7 +326,7 @@ export const postStatusTool = defineTool({
   output: postView,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    return viewPost(await ctx.app.publisher.status(caller(ctx), args.post_id, waitOptions(ctx, args.wait_seconds)));
+    return viewPost(await ctx.services.publisher.status(caller(ctx), args.post_id, waitOptions(ctx, args.wait_seconds)));
   },
 });
 
@@ -347,7 +347,7 @@ export const publishingLimitTool = defineTool({
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    const l = await ctx.app.publisher.publishingLimit(caller(ctx), args.account, ctx.signal);
+    const l = await ctx.services.publisher.publishingLimit(caller(ctx), args.account, ctx.signal);
     const hours = Math.round((l.quotaDurationSec ?? 86_400) / 3600);
     return {
       account: l.account,
@@ -394,7 +394,7 @@ export const uploadMediaTool = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
-    const library = ctx.app.library;
+    const library = ctx.services.library;
     const registered = await library.register(ctx.owner, {
       ...(args.source !== undefined ? { source: args.source } : {}),
       ...(args.data !== undefined ? { data: args.data } : {}),

@@ -39,7 +39,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     new ResourceTemplate('instagram://accounts/{id}', {
       list: async (extra) => {
         const { ctx, caller } = await who(extra);
-        return { resources: ctx.app.reader.listAccountResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
+        return { resources: ctx.services.reader.listAccountResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
       },
     }),
     {
@@ -50,7 +50,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     async (uri, variables, extra) => {
       const { ctx, caller } = await who(extra);
       try {
-        return jsonContents(uri, ctx.app.reader.readAccountResource(caller, variable(variables['id'])));
+        return jsonContents(uri, ctx.services.reader.readAccountResource(caller, variable(variables['id'])));
       } catch (err) {
         throw notFound(err);
       }
@@ -62,7 +62,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     new ResourceTemplate('instagram://posts/{id}', {
       list: async (extra) => {
         const { ctx, caller } = await who(extra);
-        return { resources: ctx.app.reader.listPostResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
+        return { resources: ctx.services.reader.listPostResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
       },
     }),
     {
@@ -74,7 +74,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     async (uri, variables, extra) => {
       const { ctx, caller } = await who(extra);
       try {
-        return jsonContents(uri, await ctx.app.reader.readPostResource(caller, variable(variables['id']), extra.signal));
+        return jsonContents(uri, await ctx.services.reader.readPostResource(caller, variable(variables['id']), extra.signal));
       } catch (err) {
         throw notFound(err);
       }
