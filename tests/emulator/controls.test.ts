@@ -235,9 +235,9 @@ describe('admin API', () => {
 
     const hold = await adminCall('POST', '/holds', { method: 'POST', path: '/media_publish$' });
     const pending = publish(h, id);
-    for (let i = 0; i < 200 && (await adminCall('GET', `/holds/${hold.json.id}`)).json.heldCount === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    // The admin API has no "wait"; the in-process hold it created announces the held request.
+    await h.emulator.holdById(hold.json.id)!.waitForRequest();
+    expect((await adminCall('GET', `/holds/${hold.json.id}`)).json).toEqual({ id: hold.json.id, heldCount: 1 });
     expect((await adminCall('POST', `/holds/${hold.json.id}/release`)).json).toEqual({ ok: true, released: 1 });
     expect((await pending).status).toBe(200);
     const published = await adminCall('GET', '/published');

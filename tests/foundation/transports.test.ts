@@ -94,19 +94,21 @@ describe('MCP transports', () => {
       received.push({ level: n.params.level, data: n.params.data });
     });
     await client.connect(a);
+    // A round trip after the call: the server answers the ping after every notification it sent before it.
+    const callThenPing = async (call: { name: string; arguments: Record<string, unknown> }) => {
+      await client.callTool(call);
+      await client.ping();
+    };
     const failing = { name: 'instagram_disconnect', arguments: { account: '@nobody_here' } };
-    await client.callTool(failing);
-    await new Promise((r) => setTimeout(r, 20));
+    await callThenPing(failing);
     expect(received).toHaveLength(0);
     await client.setLoggingLevel('warning');
-    await client.callTool(failing);
-    await new Promise((r) => setTimeout(r, 20));
+    await callThenPing(failing);
     expect(received.length).toBeGreaterThan(0);
     expect(received[0]).toMatchObject({ level: 'warning', data: { message: 'tool failed', tool: 'instagram_disconnect' } });
     await client.setLoggingLevel('error');
     received.length = 0;
-    await client.callTool(failing);
-    await new Promise((r) => setTimeout(r, 20));
+    await callThenPing(failing);
     expect(received).toHaveLength(0);
     await client.close();
   });
@@ -201,16 +203,27 @@ describe.skipIf(!existsSync(builtEntry))('the built server over stdio', () => {
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     const send = (msg: unknown) => child.stdin.write(`${JSON.stringify(msg)}\n`);
-    const waitFor = async (predicate: () => boolean) => {
-      for (let i = 0; i < 600 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
-    };
+    // Resolves on the stdout chunk that makes `predicate` true; fails if the server exits first.
+    const stdoutShows = (predicate: () => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!predicate()) return;
+          child.stdout.off('data', check);
+          child.off('exit', exited);
+          resolve();
+        };
+        const exited = () => reject(new Error(`the server exited before answering; stdout: ${stdout}; stderr: ${stderr}`));
+        child.stdout.on('data', check);
+        child.once('exit', exited);
+        check();
+      });
     send(JSON.parse(initializeBody));
-    await waitFor(() => stdout.includes('"id":1'));
+    await stdoutShows(() => stdout.includes('"id":1'));
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'instagram_authenticate', arguments: {} } });
     send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'instagram_accounts', arguments: { account: 42 } } });
-    await waitFor(() => stdout.includes('"id":3') && stdout.includes('"id":4'));
+    await stdoutShows(() => stdout.includes('"id":3') && stdout.includes('"id":4'));
     child.stdin.end();
     await new Promise((r) => child.once('exit', r));
     const lines = stdout.split('\n').filter((l) => l.trim());

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeMp4, startFileServer, type FileServer } from '../emulator/fixtures.js';
 import { writeMp4 } from '../media/mp4.js';
-import { CREATE, jpeg, postRow, PUBLISH, publishingHarness, requests, restartApp, type PublishingHarness, type Restarted } from './helpers.js';
+import { CONTAINER_READ, CREATE, jpeg, postRow, PUBLISH, publishingHarness, requests, restartApp, type PublishingHarness, type Restarted } from './helpers.js';
 
 let h: PublishingHarness;
 let files: FileServer;
@@ -22,8 +22,12 @@ afterEach(async () => {
   await files.close();
 });
 
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+/**
+ * Waits for `cond` over event-loop turns, bounded by count: only for what the emulator announces by no
+ * event (a released request applied after its client went away); that takes a few turns on any machine.
+ */
+const afterTurns = async (cond: () => boolean) => {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise<void>((r) => setImmediate(r));
   expect(cond()).toBe(true);
 };
 
@@ -130,9 +134,13 @@ describe('faults', () => {
 describe('restarts', () => {
   it('a post interrupted while processing is resumed on start and published once', async () => {
     h = await publishingHarness({ emulator: { processing: { imageMs: 0, videoMs: 60_000 } } });
+    // The server is stopped on its first read of the container, while the video is processing.
+    const hold = h.emulator.hold({ method: 'GET', path: CONTAINER_READ });
     const started = await h.call('instagram_create_reel', { video: files.url('/r.mp4'), caption: 'restart me', wait_seconds: 0 });
-    await until(() => ['processing'].includes(postRow(h, started.data.post_id).state));
+    await hold.waitForRequest();
+    expect(postRow(h, started.data.post_id).state).toBe('processing');
     restarted = await restartApp(h);
+    hold.release();
     expect(restarted.app.store.posts.getById(started.data.post_id)!.state).toBe('processing');
     await restarted.app.publisher.resumeInFlight();
     const done = await restarted.call('instagram_post_status', { post_id: started.data.post_id, wait_seconds: 600 });
@@ -150,7 +158,7 @@ describe('restarts', () => {
     expect(postRow(h, started.data.post_id)).toMatchObject({ state: 'publishing', attempts: 1 });
     await h.app.close(); // the server goes away with the publish in flight
     hold.release(); // …and Instagram applies it anyway
-    await until(() => h.emulator.publishedMedia(h.igUserId).length === 1);
+    await afterTurns(() => h.emulator.publishedMedia(h.igUserId).length === 1);
 
     restarted = await restartApp(h, { stopFirst: false });
     await restarted.app.publisher.resumeInFlight();

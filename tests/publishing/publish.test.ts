@@ -11,6 +11,29 @@ import { CHILD_CONCURRENCY } from '../../src/services/publisher.js';
 let h: PublishingHarness;
 let files: FileServer;
 
+/**
+ * A hold pattern that also tells when it has matched `n` requests: the emulator parks each request a
+ * hold's pattern matches, so `matched(n)` resolves once n are held at the same time.
+ */
+function countingPattern(pattern: RegExp): { pattern: RegExp; matched(n: number): Promise<void> } {
+  let count = 0;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  class Counting extends RegExp {
+    override test(value: string): boolean {
+      const hit = super.test(value);
+      if (hit) {
+        count++;
+        for (let i = waiters.length - 1; i >= 0; i--) if (count >= waiters[i]!.n) waiters.splice(i, 1)[0]!.resolve();
+      }
+      return hit;
+    }
+  }
+  return {
+    pattern: new Counting(pattern.source, pattern.flags),
+    matched: (n) => (count >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
+  };
+}
+
 beforeEach(async () => {
   files = await startFileServer();
 });
@@ -51,11 +74,11 @@ describe('publishing from URLs', () => {
       }
     }
     h = await publishingHarness({ emulator: { processing: { imageMs: 0, videoMs: 6000 } } });
-    const hold = h.emulator.hold({ method: 'POST', path: CREATE });
+    const creates = countingPattern(CREATE);
+    const hold = h.emulator.hold({ method: 'POST', path: creates.pattern });
     const call = h.call('instagram_create_post', { media, caption: 'Ten of them' });
     // Several child containers are requested at the same time (bounded concurrency).
-    await hold.waitForRequest();
-    for (let i = 0; i < 50 && hold.heldCount < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await creates.matched(4);
     expect(hold.heldCount).toBeGreaterThanOrEqual(4);
     expect(hold.heldCount).toBeLessThanOrEqual(CHILD_CONCURRENCY);
     hold.release();
