@@ -79,8 +79,12 @@ describe('MCP transports', () => {
     }
     const result = await client.callTool({ name: 'instagram_accounts', arguments: {} });
     expect(result.isError).toBeFalsy();
-    expect(result.structuredContent).toMatchObject({ count: 0, sandbox: expect.stringMatching(/SANDBOX/) });
-    expect(JSON.parse((result.content as Array<{ text: string }>)[0]!.text)).toEqual(result.structuredContent);
+    expect(result.structuredContent).toMatchObject({ count: 0, sandbox: expect.stringMatching(/Sandbox/) });
+    // The text block: one summary line, then the same data as compact JSON.
+    const [summary, json, ...rest] = (result.content as Array<{ text: string }>)[0]!.text.split('\n');
+    expect(summary).toMatch(/^\[sandbox\] /);
+    expect(JSON.parse(json!)).toEqual(result.structuredContent);
+    expect(rest).toEqual([]);
     await client.close();
   });
 
@@ -94,6 +98,7 @@ describe('MCP transports', () => {
       received.push({ level: n.params.level, data: n.params.data });
     });
     await client.connect(a);
+    await client.listTools(); // as real clients do: output schemas are checked from here on
     // A round trip after the call: the server answers the ping after every notification it sent before it.
     const callThenPing = async (call: { name: string; arguments: Record<string, unknown> }) => {
       await client.callTool(call);
