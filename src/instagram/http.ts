@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { Agent, request as undiciRequest } from 'undici';
 import type { Clock } from '../clock.js';
-import { parseJsonLossless } from '../json.js';
+import { JsonTooDeepOrLong, parseJsonLossless } from '../json.js';
 import { registerSecret, redactString, silentLogger, type Logger } from '../log.js';
 import { classifyGraphError, GraphError, networkError } from './errors.js';
 
@@ -125,6 +125,8 @@ export interface GraphHttpOptions {
   maxBackoffMs?: number;
   /** A wait longer than this (e.g. estimated_time_to_regain_access) is not slept: the error is thrown. Default 60 s. */
   maxRetryWaitMs?: number;
+  /** An answer larger than this is cut off and refused while it streams in (default 16 MiB; Graph pages are far smaller). */
+  maxResponseBytes?: number;
   random?: () => number;
   /** Usage percentage from which calls are slowed down, default 80. */
   slowDownThreshold?: number;
@@ -139,6 +141,9 @@ export interface GraphHttpOptions {
 const CONNECT_PHASE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 /** Usage snapshots older than this no longer slow calls down. */
 const USAGE_STALE_MS = 60 * 60_000;
+/** The longest throttle taken from Meta's headers: a larger estimate is a broken or hostile answer, not a plan. */
+export const MAX_THROTTLE_MS = 24 * 60 * 60_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Keys whose values are registered as secrets when they appear in a query or a form. */
 const SECRET_PARAM_KEYS = new Set(['access_token', 'client_secret', 'fb_exchange_token', 'input_token', 'code', 'code_verifier']);
 
@@ -284,6 +289,7 @@ export class GraphHttp {
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly maxRetryWaitMs: number;
+  private readonly maxResponseBytes: number;
   private readonly random: () => number;
   private readonly slowDownThreshold: number;
   private readonly maxSlowDownMs: number;
@@ -306,6 +312,7 @@ export class GraphHttp {
     this.baseBackoffMs = opts.baseBackoffMs ?? 500;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.maxRetryWaitMs = opts.maxRetryWaitMs ?? 60_000;
+    this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.random = opts.random ?? Math.random;
     this.slowDownThreshold = opts.slowDownThreshold ?? 80;
     this.maxSlowDownMs = opts.maxSlowDownMs ?? 5_000;
@@ -502,10 +509,14 @@ export class GraphHttp {
       });
       status = res.statusCode;
       responseHeaders = flattenHeaders(res.headers);
-      text = await res.body.text();
+      text = await readCapped(res.body, this.maxResponseBytes);
     } catch (err) {
       report(0);
       if (req.signal?.aborted) throw abortReason(req.signal);
+      if (err instanceof ResponseTooLarge) {
+        this.logger.warn('graph answer too large', { host: req.host, method: req.method, path: logPath, limitBytes: this.maxResponseBytes });
+        throw invalidAnswer(`Instagram's answer to ${req.method} ${logPath} was larger than ${Math.round(this.maxResponseBytes / 1048576)} MiB and was refused.`, req.method);
+      }
       const codes = collectErrorCodes(err);
       const notApplied = codes.some((c) => CONNECT_PHASE_CODES.has(c));
       const detail = timedOut
@@ -532,7 +543,8 @@ export class GraphHttp {
     if (text.length > 0) {
       try {
         data = parseJsonLossless(text);
-      } catch {
+      } catch (err) {
+        if (err instanceof JsonTooDeepOrLong) throw invalidAnswer(`Instagram's answer to ${req.method} ${logPath} was refused: ${err.message}.`, req.method);
         data = text;
       }
     }
@@ -573,10 +585,12 @@ export class GraphHttp {
       const seconds = Number(headers['retry-after']);
       if (Number.isFinite(seconds) && seconds > 0) error.retryAfterMs = Math.round(seconds * 1000);
     }
+    const asked = error.retryAfterMs;
+    if (asked !== undefined && asked > MAX_THROTTLE_MS) error.retryAfterMs = MAX_THROTTLE_MS;
     if (buc) {
       for (const [id, entries] of Object.entries(buc)) {
         const etaMin = Math.max(0, ...entries.map((e) => e.estimatedTimeToRegainAccessMin));
-        if (etaMin > 0) this.block(id, now + etaMin * 60_000);
+        if (etaMin > 0) this.block(id, now + Math.min(etaMin * 60_000, MAX_THROTTLE_MS));
       }
     }
     if (error.retryAfterMs && error.retryAfterMs > 0) {
@@ -584,11 +598,40 @@ export class GraphHttp {
       if (error.code === 4) this.block('app', until);
       if (req.accountId) this.block(req.accountId, until);
       const minutes = Math.ceil(error.retryAfterMs / 60_000);
-      error.hint = `${error.hint.replace(/[.:]\s*$/, '')} — access should return in about ${minutes} minute(s).`;
+      const capped = asked !== undefined && asked > MAX_THROTTLE_MS ? ` (Meta estimated ${Math.ceil(asked / 60_000)} minutes, which cannot be right: this server waits at most 24 hours before trying again)` : '';
+      error.hint = `${error.hint.replace(/[.:]\s*$/, '')} — access should return in about ${minutes} minute(s)${capped}.`;
     }
   }
 
   private block(key: string, until: number): void {
     this.blocked[key] = Math.max(this.blocked[key] ?? 0, until);
   }
+}
+
+class ResponseTooLarge extends Error {}
+
+/** Reads a body as text, stopping (and discarding the rest) once it passes `limit` bytes. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new ResponseTooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A Graph answer we will not use: never retried here (the same answer would come back); a write's outcome stays unknown. */
+function invalidAnswer(message: string, method: string): GraphError {
+  return new GraphError({
+    kind: 'unknown',
+    message,
+    isTransient: false,
+    notApplied: false,
+    hint: method === 'GET' ? 'Try again later; if it keeps happening, the Graph API base URL may point at something that is not Instagram.' : 'The request may or may not have been applied: check its effect before retrying.',
+  });
 }

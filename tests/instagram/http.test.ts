@@ -394,6 +394,55 @@ describe('rate limits and usage', () => {
   });
 });
 
+describe('hostile or broken answers', () => {
+  it('refuses an answer larger than the cap while it streams, without buffering it', async () => {
+    const { http } = makeHttp(stub, { maxResponseBytes: 1024 * 1024 });
+    let sent = 0;
+    stub.handler = (_r, res) => {
+      // 50 MB would be sent if the client kept reading: it must stop near the cap.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"data":[');
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (sent < 50 * 1024 * 1024) {
+          if (res.destroyed) return; // the client hung up
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end(']}');
+      };
+      pump();
+    };
+    const err = await http.request({ host: 'instagram_graph', method: 'GET', path: '/me/media' }).catch((e) => e);
+    expect(err).toBeInstanceOf(GraphError);
+    expect(err.message).toMatch(/larger than 1 MiB/);
+    expect(err.isTransient).toBe(false);
+    expect(stub.requests).toHaveLength(1); // not retried
+    expect(sent).toBeLessThan(50 * 1024 * 1024); // the client hung up long before the end
+    await http.close();
+  });
+
+  it('refuses a number literal no Graph value could have', async () => {
+    stub.handler = (_r, res) => sendJson(res, 200, `{"id":"1","followers_count":${'9'.repeat(100_000)}}`);
+    const err = await fixture.http.request({ host: 'instagram_graph', method: 'GET', path: '/me' }).catch((e) => e);
+    expect(err).toBeInstanceOf(GraphError);
+    expect(err.message).toMatch(/number longer than 64 characters/);
+  });
+
+  it('caps a throttle estimate at 24 hours and says so', async () => {
+    stub.handler = (_r, res) =>
+      graphError(res, 80002, {
+        headers: { 'x-business-use-case-usage': JSON.stringify({ '42': [{ type: 'instagram', call_count: 100, total_time: 1, total_cputime: 1, estimated_time_to_regain_access: 999_999_999 }] }) },
+      });
+    const now = fixture.clock.now();
+    const err = await fixture.http.request({ host: 'instagram_graph', method: 'GET', path: '/me', accountId: '42' }).catch((e) => e);
+    expect(err.kind).toBe('rate_limited');
+    expect(err.retryAfterMs).toBe(24 * 60 * 60_000);
+    expect(err.hint).toMatch(/at most 24 hours/);
+    expect(fixture.http.usage().blockedUntil['42']).toBe(now + 24 * 60 * 60_000);
+  });
+});
+
 describe('cancellation', () => {
   it('an AbortSignal cancels an in-flight request', async () => {
     stub.handler = () => {
