@@ -45,7 +45,8 @@ export const SETTINGS = {
   INSTAGRAM_MCP_OWNER: 'Owner name of the local user in stdio mode. Default: the OS user name.',
   INSTAGRAM_MCP_TRANSPORT: 'stdio (default) or http (also --transport).',
   INSTAGRAM_MCP_PORT: 'HTTP port (also --port). Default 8787.',
-  INSTAGRAM_MCP_HOST: 'HTTP bind address (also --host). Default 127.0.0.1.',
+  INSTAGRAM_MCP_HOST: 'HTTP bind address (also --host). Default 127.0.0.1. Any other address needs a bearer token or an OpenID provider.',
+  INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED: '1 lets the HTTP transports listen on a non-loopback address with no bearer token or OpenID provider: only for a server behind a proxy that authenticates every request itself.',
   INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS: 'How long a publishing call waits before returning the post id to follow with instagram_post_status. Default 60.',
   INSTAGRAM_MCP_LOG_LEVEL: 'debug, info (default), warn or error. Logs go to stderr.',
   INSTAGRAM_MCP_CONFIG: 'Path of a JSON file holding any of these settings by name (also --config). Environment variables win over it.',
@@ -145,6 +146,7 @@ const rawSchema = z.object({
     .transform((s) => (s && s.trim() ? s.trim() : '8787'))
     .transform((s) => Number(s))
     .pipe(z.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535')),
+  INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED: flag,
   INSTAGRAM_MCP_HOST: z
     .string()
     .optional()
@@ -292,6 +294,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: CliFlags
     const at = entry.indexOf('=');
     tokens.set(entry.slice(at + 1), entry.slice(0, at));
   }
+  if (raw.INSTAGRAM_MCP_TRANSPORT === 'http' && !isLoopbackHost(raw.INSTAGRAM_MCP_HOST) && tokens.size === 0 && !raw.INSTAGRAM_MCP_OIDC_ISSUER && raw.INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED !== true) {
+    problems.push(
+      `INSTAGRAM_MCP_HOST: ${raw.INSTAGRAM_MCP_HOST} can be reached from other machines, and no INSTAGRAM_MCP_HTTP_TOKEN, INSTAGRAM_MCP_HTTP_TOKENS or INSTAGRAM_MCP_OIDC_ISSUER is set, so anyone who reaches it could act on your Instagram accounts. Set a bearer token, or bind 127.0.0.1 (the default), or set INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED=1 if a proxy in front authenticates every request.`,
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const hasCredentials = Boolean(raw.INSTAGRAM_APP_ID || raw.FACEBOOK_APP_ID || raw.INSTAGRAM_ACCESS_TOKEN);
@@ -346,4 +353,10 @@ function safeUserName(): string {
   } catch {
     return 'local';
   }
+}
+
+/** Addresses only this machine can reach: an unauthenticated HTTP server is safe there and nowhere else. */
+function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }

@@ -67,6 +67,18 @@ describe('configuration', () => {
     expect(config.http.tokens.get('bobs-token-0123456789')).toBe('bob');
   });
 
+  it('refuses to serve HTTP on a reachable address without authentication, unless told a proxy authenticates', () => {
+    const open = problems({}, { transport: 'http', host: '0.0.0.0' });
+    expect(open).toHaveLength(1);
+    expect(open[0]).toMatch(/^INSTAGRAM_MCP_HOST: 0\.0\.0\.0 can be reached from other machines.*INSTAGRAM_MCP_HTTP_TOKEN.*127\.0\.0\.1.*INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED=1/);
+    expect(problems({ INSTAGRAM_MCP_HOST: '192.0.2.10', INSTAGRAM_MCP_TRANSPORT: 'http' })).toHaveLength(1);
+    // Authenticated, explicitly allowed, loopback, or not serving HTTP at all: fine.
+    expect(problems({ INSTAGRAM_MCP_HTTP_TOKEN: 'a'.repeat(24) }, { transport: 'http', host: '0.0.0.0' })).toEqual([]);
+    expect(problems({ INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED: '1' }, { transport: 'http', host: '0.0.0.0' })).toEqual([]);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(problems({}, { transport: 'http', host }), host).toEqual([]);
+    expect(problems({}, { host: '0.0.0.0' })).toEqual([]);
+  });
+
   it('refuses unknown CLI options and flags without values', () => {
     expect(() => parseCliFlags(['--prot', '1'])).toThrow(/unknown option/);
     expect(() => parseCliFlags(['--port'])).toThrow(/needs a value/);
