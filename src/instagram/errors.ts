@@ -341,3 +341,113 @@ export function networkError(message: string, opts: { notApplied: boolean; cause
     cause: opts.cause,
   });
 }
+
+// ---------------------------------------------------------------------------------------------- publishing rules
+// What a failed call means for the publishing workflow: decided here, asked by services/publishing.
+
+/** 100/33 right after a container was created: Instagram has not caught up with it yet. */
+export function isNotFoundYet(err: unknown): boolean {
+  return err instanceof GraphError && err.code === 100 && err.subcode === 33;
+}
+
+/** A read that got no answer about its object (transient or network): worth reading again. */
+export function isTransientRead(err: unknown): boolean {
+  return err instanceof GraphError && (err.isTransient || err.kind === 'network');
+}
+
+/** A Graph answer that settles a status read: not transient, not network, not a fresh container's 100/33. */
+export function isConclusiveReadError(err: unknown): boolean {
+  return err instanceof GraphError && !isTransientRead(err) && !isNotFoundYet(err);
+}
+
+/** A failure that says nothing about the request itself: the same call may well pass later. */
+export function mayPassLater(err: unknown): boolean {
+  return err instanceof GraphError && (err.isTransient || err.notApplied || err.kind === 'network' || err.kind === 'transient' || err.kind === 'rate_limited');
+}
+
+/** Instagram refused the request as such (input, permission, token, quota): sending it again fails again. */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof GraphError && (err.kind === 'invalid_input' || err.kind === 'permission' || err.kind === 'reauth' || err.kind === 'quota');
+}
+
+/** The app may not use resumable uploads: the video has to be served at a URL instead. */
+export function refusesResumableUpload(err: unknown): boolean {
+  return err instanceof GraphError && (err.kind === 'permission' || (err.kind === 'invalid_input' && /upload_type|resumable/i.test(err.message)));
+}
+
+/** A write that failed this way may or may not have been applied: never repeat it blindly. */
+export function mayHaveApplied(err: unknown): boolean {
+  return err instanceof GraphError && !err.notApplied && (err.kind === 'network' || err.kind === 'unknown');
+}
+
+/**
+ * How to read a failed media_publish: `not_ready` (9007) and `not_applied` prove nothing went live;
+ * `quota` refused it; `refused` will not pass on a retry; `unknown` may have gone live.
+ */
+export type PublishFailure = 'not_ready' | 'not_applied' | 'quota' | 'refused' | 'unknown';
+
+export function readPublishFailure(err: unknown): PublishFailure {
+  if (!(err instanceof GraphError)) return 'unknown';
+  if (err.kind === 'not_ready') return 'not_ready';
+  if (err.notApplied) return 'not_applied';
+  if (err.kind === 'quota') return 'quota';
+  if (err.kind === 'invalid_input' || err.kind === 'permission' || err.kind === 'not_found' || err.subcode === 2207051) return 'refused';
+  return 'unknown';
+}
+
+/** What a failed post records: the Graph code and subcode, the message, our code and a hint. */
+export interface FailureReport {
+  code: number | null;
+  subcode: number | null;
+  message: string;
+  failureCode: string;
+  hint?: string;
+}
+
+export function graphFailureReport(err: GraphError): FailureReport {
+  return { code: err.code ?? null, subcode: err.subcode ?? null, message: err.message, failureCode: `instagram_${err.kind}`, ...(err.hint ? { hint: err.hint } : {}) };
+}
+
+/** The status of a container that ended in ERROR or EXPIRED. */
+export interface FailedContainerStatus {
+  statusCode: 'ERROR' | 'EXPIRED';
+  status?: string;
+  errorSubcode?: number;
+}
+
+/** A container that ended in ERROR or EXPIRED: the post cannot go live from it. */
+export class ContainerFailedError extends Error {
+  override name = 'ContainerFailedError';
+  constructor(
+    readonly status: FailedContainerStatus,
+    what: string,
+  ) {
+    super(
+      status.statusCode === 'EXPIRED'
+        ? `The media container of ${what} expired before it was published (containers live 24 hours).`
+        : `Instagram could not process ${what}${status.status ? `: ${status.status}` : '.'}`,
+    );
+  }
+
+  report(): FailureReport {
+    const subcode = this.status.errorSubcode ?? null;
+    const expired = this.status.statusCode === 'EXPIRED';
+    const hint = expired ? 'Create the post again.' : subcode ? describeSubcode(subcode) : undefined;
+    return { code: null, subcode, message: this.message, failureCode: expired ? 'container_expired' : 'container_error', ...(hint ? { hint } : {}) };
+  }
+}
+
+/** What a failure means for the user: the subcode's meaning, else the hint recorded with it. */
+export function failureMeaning(subcode: number | null, hint: string | undefined): string | null {
+  return (subcode ? describeSubcode(subcode) : undefined) ?? hint ?? null;
+}
+
+/** An interrupted resumable upload worth resuming: not refused by Instagram, not a bad offset or a changed file (RangeError). */
+export function isUploadResumable(err: unknown): boolean {
+  return !(err instanceof RangeError) && !isRefusal(err);
+}
+
+/** How long Meta asked to wait before trying again (0 when it did not say). */
+export function retryAfterMsOf(err: unknown): number {
+  return err instanceof GraphError ? (err.retryAfterMs ?? 0) : 0;
+}
