@@ -13,7 +13,7 @@ import { GraphHttp } from './instagram/http.js';
 import { MediaHost } from './media/host.js';
 import { AccountService } from './services/accounts.js';
 import { MediaLibrary } from './services/mediaLibrary.js';
-import { Publisher } from './services/publisher.js';
+import { Publisher } from './services/publishing/index.js';
 import { Reader } from './services/reader.js';
 import type { SandboxEmulator } from './sandbox.js';
 

@@ -6,7 +6,7 @@ import type { App } from '../app.js';
 import type { AccountService } from '../services/accounts.js';
 import type { MediaLibrary } from '../services/mediaLibrary.js';
 import type { Progress } from '../services/progress.js';
-import type { Publisher } from '../services/publisher.js';
+import type { Publisher } from '../services/publishing/index.js';
 import type { Reader } from '../services/reader.js';
 import type { AppConfig } from '../config.js';
 import { redact, withForwarding, type Logger, type LogLevel } from '../log.js';

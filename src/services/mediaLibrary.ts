@@ -35,7 +35,7 @@ import {
   type TargetKind,
 } from '../media/index.js';
 import { isMediaId, type MediaRecord, type Store } from '../store/index.js';
-import { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS } from './publishingBounds.js';
+import { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS } from './publishing/bounds.js';
 export { MAX_INLINE_BYTES, MAX_INLINE_BASE64_CHARS };
 
 /** Reference ids (uploads, registered files and URLs) live this long. */

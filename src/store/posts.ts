@@ -3,8 +3,9 @@ import { and, asc, desc, eq, notInArray } from 'drizzle-orm';
 import { redactString } from '../log.js';
 import type { RepoContext } from './context.js';
 import { DuplicateIdempotencyKeyError, NotFoundError } from './errors.js';
+import { parseChildren, parseInputs, parseOptions, serializeOptions, type ChildContainer, type PostRuntime, type PostRuntimePatch } from './postData.js';
 import { posts } from './schema.js';
-import type { ChildContainer, PostCreate, PostFailure, PostPatch, PostRecord, PostsRepo } from './types.js';
+import type { PostCreate, PostRecord, PostsRepo, TransitionColumns } from './types.js';
 
 export const STORY_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_LIMIT = 50;
@@ -13,29 +14,36 @@ type PostRow = typeof posts.$inferSelect;
 type PostColumns = Partial<typeof posts.$inferInsert>;
 
 function toRecord(row: PostRow): PostRecord {
-  const { optionsJson, inputsJson, childrenJson, ...rest } = row;
+  const { optionsJson, inputsJson, childrenJson, leaseOwner, leaseGeneration, leaseExpiresAt, ...rest } = row;
   return {
     ...rest,
-    options: JSON.parse(optionsJson) as Record<string, unknown>,
-    inputs: JSON.parse(inputsJson) as unknown[],
-    children: JSON.parse(childrenJson) as ChildContainer[],
+    ...parseOptions(optionsJson),
+    inputs: parseInputs(inputsJson),
+    children: parseChildren(childrenJson),
+    lease: leaseOwner !== null && leaseExpiresAt !== null ? { owner: leaseOwner, generation: leaseGeneration, expiresAt: leaseExpiresAt } : null,
   };
 }
 
-/** Maps a record-shaped patch to columns; undefined means "leave as is", null means "clear". */
-function toColumns(patch: PostPatch): PostColumns {
-  const { options, inputs, children, errorMessage, ...plain } = patch;
+/** Transition columns as stored: progress clamped (float arithmetic may land a hair outside [0, 1]), messages redacted. */
+function toColumns(c: TransitionColumns): PostColumns {
   const set: PostColumns = {};
-  for (const [key, value] of Object.entries(plain)) {
-    if (value !== undefined && COLUMN_FIELDS.has(key)) (set as Record<string, unknown>)[key] = value;
-  }
-  if (options !== undefined) set.optionsJson = JSON.stringify(options);
-  if (inputs !== undefined) set.inputsJson = JSON.stringify(inputs);
-  if (children !== undefined) set.childrenJson = JSON.stringify(sortChildren(children));
-  // Float arithmetic in callers may land a hair outside [0, 1], which the CHECK constraint would reject.
-  if (set.progress !== undefined) set.progress = Math.min(1, Math.max(0, set.progress));
-  if (errorMessage !== undefined) set.errorMessage = errorMessage === null ? null : redactString(errorMessage);
+  for (const [key, value] of Object.entries(c)) if (value !== undefined) (set as Record<string, unknown>)[key] = value;
+  if (set.progress !== undefined) set.progress = clamp(set.progress);
+  if (typeof set.errorMessage === 'string') set.errorMessage = redactString(set.errorMessage);
   return set;
+}
+
+function clamp(progress: number): number {
+  return Math.min(1, Math.max(0, progress));
+}
+
+function mergeRuntime(runtime: PostRuntime, patch: PostRuntimePatch): PostRuntime {
+  const next: Record<string, unknown> = { ...runtime };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete next[key];
+    else next[key] = value;
+  }
+  return next as PostRuntime;
 }
 
 function sortChildren(children: ChildContainer[]): ChildContainer[] {
@@ -51,20 +59,32 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
     const row = db.select().from(posts).where(eq(posts.id, id)).get();
     return row && toRecord(row);
   };
+  const require = (id: string): PostRecord => {
+    const post = getById(id);
+    if (!post) throw new NotFoundError(`no post ${id}`);
+    return post;
+  };
   const findByIdempotencyKey = (owner: string, key: string) => {
     const row = db.select().from(posts).where(and(eq(posts.owner, owner), eq(posts.idempotencyKey, key))).get();
     return row && toRecord(row);
   };
-  const update = (id: string, patch: PostPatch): PostRecord => {
+  const write = (id: string, set: PostColumns): PostRecord => {
     const row = db
       .update(posts)
-      .set({ updatedAt: clock.now(), ...toColumns(patch) })
+      .set({ updatedAt: clock.now(), ...set })
       .where(eq(posts.id, id))
       .returning()
       .get();
     if (!row) throw new NotFoundError(`no post ${id}`);
     return toRecord(row);
   };
+  /** Read-modify-write under a write lock, so concurrent writers (carousel children) never lose each other's changes. */
+  const modify = <T>(id: string, fn: (post: PostRecord) => T): T => sqlite.transaction(() => fn(require(id))).immediate();
+  const writeRuntime = (post: PostRecord, patch: PostRuntimePatch, set: PostColumns = {}) =>
+    write(post.id, { ...set, optionsJson: serializeOptions(post.settings, mergeRuntime(post.runtime, patch)) });
+  const writeChild = (post: PostRecord, child: ChildContainer): PostColumns => ({
+    childrenJson: JSON.stringify(sortChildren([...post.children.filter((c) => c.index !== child.index), child])),
+  });
 
   return {
     create(p: PostCreate) {
@@ -80,7 +100,7 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
             idempotencyKey,
             kind: p.kind,
             caption: p.caption ?? null,
-            optionsJson: JSON.stringify(p.options ?? {}),
+            optionsJson: serializeOptions(p.settings ?? {}, { containers: {} }),
             inputsJson: JSON.stringify(p.inputs),
             childrenJson: '[]',
             state: 'pending',
@@ -106,45 +126,6 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
 
     getById,
     findByIdempotencyKey,
-    update,
-
-    setChildContainer(id, index, containerId, state) {
-      // Read-modify-write of one JSON column under a write lock, so concurrent child updates never lose each other.
-      sqlite
-        .transaction(() => {
-          const post = getById(id);
-          if (!post) throw new NotFoundError(`no post ${id}`);
-          const children = post.children.filter((c) => c.index !== index);
-          children.push({ index, containerId, state });
-          update(id, { children });
-        })
-        .immediate();
-    },
-
-    markPublished(id, mediaId, permalink = null) {
-      return sqlite
-        .transaction(() => {
-          const post = getById(id);
-          if (!post) throw new NotFoundError(`no post ${id}`);
-          const now = clock.now();
-          return update(id, {
-            state: 'completed',
-            progress: 1,
-            mediaId,
-            permalink,
-            publishedAt: now,
-            expiresAt: post.kind === 'story' ? now + STORY_LIFETIME_MS : null,
-            errorCode: null,
-            errorSubcode: null,
-            errorMessage: null,
-          });
-        })
-        .immediate();
-    },
-
-    markFailed(id, err: PostFailure) {
-      return update(id, { state: 'failed', errorCode: err.code ?? null, errorSubcode: err.subcode ?? null, errorMessage: err.message });
-    },
 
     listInFlight() {
       return db
@@ -166,23 +147,83 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
         .all()
         .map(toRecord);
     },
-  };
-}
 
-const COLUMN_FIELDS = new Set<string>([
-  'accountId',
-  'idempotencyKey',
-  'kind',
-  'caption',
-  'containerId',
-  'mediaId',
-  'permalink',
-  'state',
-  'progress',
-  'errorCode',
-  'errorSubcode',
-  'attempts',
-  'updatedAt',
-  'publishedAt',
-  'expiresAt',
-]);
+    writeTransition(id, t) {
+      return modify(id, (post) => {
+        if (post.state !== t.from) return undefined;
+        if (t.fence && (post.lease?.owner !== t.fence.owner || post.lease.generation !== t.fence.generation)) return undefined;
+        return writeRuntime(post, t.runtime ?? {}, { ...toColumns(t.columns ?? {}), state: t.to });
+      });
+    },
+
+    setProgress(id, progress) {
+      write(id, { progress: clamp(progress) });
+    },
+
+    recordContainer(id, containerId, meta, child) {
+      modify(id, (post) => {
+        const set = child ? writeChild(post, { index: child.index, containerId, state: child.state }) : { containerId };
+        writeRuntime(post, { containers: { ...post.runtime.containers, [containerId]: meta } }, set);
+      });
+    },
+
+    markContainerUploaded(id, containerId) {
+      modify(id, (post) => {
+        const meta = post.runtime.containers?.[containerId];
+        if (!meta) throw new NotFoundError(`no container ${containerId} on post ${id}`);
+        const child = post.children.find((c) => c.containerId === containerId);
+        const set = child ? writeChild(post, { ...child, state: 'processing' }) : {};
+        writeRuntime(post, { containers: { ...post.runtime.containers, [containerId]: { ...meta, uploaded: true } } }, set);
+      });
+    },
+
+    setChildContainer(id, index, containerId, state) {
+      modify(id, (post) => write(id, writeChild(post, { index, containerId, state })));
+    },
+
+    recordPublishAttempt(id, attempts, at) {
+      modify(id, (post) => writeRuntime(post, { publishAttemptAt: at }, { attempts }));
+    },
+
+    restoreAttempts(id, attempts) {
+      write(id, { attempts });
+    },
+
+    recordMedia(id, media) {
+      write(id, { ...(media.mediaId !== undefined ? { mediaId: media.mediaId } : {}), ...(media.permalink !== undefined ? { permalink: media.permalink } : {}) });
+    },
+
+    updateRuntime(id, patch) {
+      return modify(id, (post) => writeRuntime(post, patch));
+    },
+
+    acquireLease(id, owner, expiresAt, canTakeOver) {
+      return modify(id, (post) => {
+        if (post.lease && post.lease.owner !== owner && !canTakeOver(post.lease)) return undefined;
+        const generation = (getGeneration(id) ?? 0) + 1;
+        write(id, { leaseOwner: owner, leaseGeneration: generation, leaseExpiresAt: expiresAt });
+        return { owner, generation, expiresAt };
+      });
+    },
+
+    renewLease(id, fence, expiresAt) {
+      const result = db
+        .update(posts)
+        .set({ leaseExpiresAt: expiresAt })
+        .where(and(eq(posts.id, id), eq(posts.leaseOwner, fence.owner), eq(posts.leaseGeneration, fence.generation)))
+        .run();
+      return result.changes > 0;
+    },
+
+    releaseLease(id, fence) {
+      db.update(posts)
+        .set({ leaseOwner: null, leaseExpiresAt: null })
+        .where(and(eq(posts.id, id), eq(posts.leaseOwner, fence.owner), eq(posts.leaseGeneration, fence.generation)))
+        .run();
+    },
+  };
+
+  function getGeneration(id: string): number | undefined {
+    return db.select({ g: posts.leaseGeneration }).from(posts).where(eq(posts.id, id)).get()?.g;
+  }
+}

@@ -126,9 +126,10 @@ export const posts = sqliteTable(
     idempotencyKey: text('idempotency_key'),
     kind: text('kind', { enum: POST_KINDS }).notNull(),
     caption: text('caption'),
+    /** The request's settings and the steps' runtime state, side by side (see postData.ts). */
     optionsJson: text('options_json').notNull().default('{}'),
     inputsJson: text('inputs_json').notNull().default('[]'),
-    /** Array of {index, containerId|null, state} for carousel children. */
+    /** Array of {index, containerId|null, state} for carousel children (state: CHILD_STATES). */
     childrenJson: text('children_json').notNull().default('[]'),
     /** Parent (carousel) or single media container id. */
     containerId: text('container_id'),
@@ -146,6 +147,11 @@ export const posts = sqliteTable(
     publishedAt: integer('published_at'),
     /** Stories only: published_at + 24 h. */
     expiresAt: integer('expires_at'),
+    /** The server process driving the post (null when none): `pid@host#instance`. */
+    leaseOwner: text('lease_owner'),
+    /** Bumped on every acquisition: a fencing token, so a holder that lost the lease cannot write. */
+    leaseGeneration: integer('lease_generation').notNull().default(0),
+    leaseExpiresAt: integer('lease_expires_at'),
   },
   (t) => [
     // SQLite treats NULLs as distinct, so posts without a key never collide.

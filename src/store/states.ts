@@ -5,3 +5,5 @@ export const OAUTH_SESSION_STATUSES = ['pending', 'exchanging', 'completed', 'fa
 export const MEDIA_SOURCES = ['local', 'url', 'upload'] as const;
 export const POST_KINDS = ['image', 'video', 'carousel', 'reel', 'story'] as const;
 export const POST_STATES = ['pending', 'creating_container', 'uploading', 'processing', 'publishing', 'completed', 'failed'] as const;
+/** A carousel child's container: waiting for its video upload, processing on Instagram, or FINISHED. */
+export const CHILD_STATES = ['uploading', 'processing', 'finished'] as const;

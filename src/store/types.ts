@@ -3,6 +3,9 @@
  * the repository files.
  */
 import type { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES } from './schema.js';
+import type { ChildContainer, ChildState, ContainerMeta, PostInput, PostRuntime, PostRuntimePatch, PostSettings } from './postData.js';
+
+export type { ChildContainer, ChildState, ContainerMeta, FirstCommentResult, PostInput, PostRuntime, PostRuntimePatch, PostSettings, StoredMedia } from './postData.js';
 
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
 export type LoginType = (typeof LOGIN_TYPES)[number];
@@ -155,12 +158,6 @@ export interface MediaRepo {
   delete(id: string): void;
 }
 
-export interface ChildContainer {
-  index: number;
-  containerId: string | null;
-  state: string;
-}
-
 export interface PostRecord {
   id: string;
   owner: string;
@@ -168,8 +165,11 @@ export interface PostRecord {
   idempotencyKey: string | null;
   kind: PostKind;
   caption: string | null;
-  options: Record<string, unknown>;
-  inputs: unknown[];
+  /** What the request asked for (fixed at creation). */
+  settings: PostSettings;
+  /** What the publishing steps wrote so far. */
+  runtime: PostRuntime;
+  inputs: PostInput[];
   children: ChildContainer[];
   containerId: string | null;
   mediaId: string | null;
@@ -180,10 +180,24 @@ export interface PostRecord {
   errorSubcode: number | null;
   errorMessage: string | null;
   attempts: number;
+  /** The server process driving the post, if any. */
+  lease: PostLease | null;
   createdAt: number;
   updatedAt: number;
   publishedAt: number | null;
   expiresAt: number | null;
+}
+
+export interface PostLease {
+  owner: string;
+  generation: number;
+  expiresAt: number;
+}
+
+/** Who must still hold the lease for a write to go through. */
+export interface LeaseFence {
+  owner: string;
+  generation: number;
 }
 
 export interface PostCreate {
@@ -194,16 +208,22 @@ export interface PostCreate {
   idempotencyKey?: string | null;
   kind: PostKind;
   caption?: string | null;
-  options?: Record<string, unknown>;
-  inputs: unknown[];
+  settings?: PostSettings;
+  inputs: PostInput[];
 }
 
-export type PostPatch = Partial<Omit<PostRecord, 'id' | 'owner' | 'createdAt'>>;
+/** The columns a state transition may persist along with the new state. */
+export type TransitionColumns = Partial<
+  Pick<PostRecord, 'progress' | 'attempts' | 'mediaId' | 'permalink' | 'publishedAt' | 'expiresAt' | 'errorCode' | 'errorSubcode' | 'errorMessage'>
+>;
 
-export interface PostFailure {
-  code?: number | null;
-  subcode?: number | null;
-  message: string;
+export interface TransitionWrite {
+  from: PostState;
+  to: PostState;
+  columns?: TransitionColumns;
+  runtime?: PostRuntimePatch;
+  /** Write only while this lease is held. */
+  fence?: LeaseFence;
 }
 
 export interface PostsRepo {
@@ -213,17 +233,43 @@ export interface PostsRepo {
   /** Unscoped: for the publisher resuming its own work, never for answering a user. */
   getById(id: string): PostRecord | undefined;
   findByIdempotencyKey(owner: string, key: string): PostRecord | undefined;
-  /** Sets updatedAt to now (unless the patch sets it). Throws NotFoundError for an unknown id. */
-  update(id: string, patch: PostPatch): PostRecord;
-  /** Inserts or replaces the child at `index` in one transaction. */
-  setChildContainer(id: string, index: number, containerId: string | null, state: string): void;
-  /** State completed, progress 1, publishedAt now, expiresAt now + 24 h for stories; clears the error fields. */
-  markPublished(id: string, mediaId: string, permalink?: string | null): PostRecord;
-  markFailed(id: string, err: PostFailure): PostRecord;
   /** Every owner's posts not completed or failed, oldest first. */
   listInFlight(): PostRecord[];
   /** Newest first; default limit 50. */
   listForAccount(owner: string, accountId: string, limit?: number): PostRecord[];
+
+  /**
+   * Moves the post from `from` to `to` with what that move persists, in one write: undefined (nothing
+   * written) when the post is no longer in `from` or the fence's lease is no longer held. The
+   * publishing state table (services/publishing/stateTable.ts) is its one caller: it checks the move.
+   */
+  writeTransition(id: string, t: TransitionWrite): PostRecord | undefined;
+  /** Clamped to [0, 1]. */
+  setProgress(id: string, progress: number): void;
+  /** A container Instagram created: the post's own (single or carousel parent) or a carousel child's, with its metadata. */
+  recordContainer(id: string, containerId: string, meta: ContainerMeta, child?: { index: number; state: ChildState }): void;
+  /** A resumable upload finished; a carousel child moves on to processing. */
+  markContainerUploaded(id: string, containerId: string): void;
+  /** Inserts or replaces the child at `index` in one transaction. */
+  setChildContainer(id: string, index: number, containerId: string | null, state: ChildState): void;
+  /** Before media_publish: the attempt count and when it was made. */
+  recordPublishAttempt(id: string, attempts: number, at: number): void;
+  /** An attempt proven not to have happened does not count. */
+  restoreAttempts(id: string, attempts: number): void;
+  /** The media id or permalink, as soon as they are known. */
+  recordMedia(id: string, media: { mediaId?: string; permalink?: string | null }): void;
+  /** Merges into the runtime state; a key set to undefined is removed. */
+  updateRuntime(id: string, patch: PostRuntimePatch): PostRecord;
+
+  /**
+   * Takes the lease for `owner` unless another holder has it and `canTakeOver(lease)` says no; the
+   * generation goes up by one. The new lease, or undefined when refused.
+   */
+  acquireLease(id: string, owner: string, expiresAt: number, canTakeOver: (held: PostLease) => boolean): PostLease | undefined;
+  /** Extends the lease while `fence` still holds it; false when it does not. */
+  renewLease(id: string, fence: LeaseFence, expiresAt: number): boolean;
+  /** Clears the lease if `fence` still holds it. */
+  releaseLease(id: string, fence: LeaseFence): void;
 }
 
 export interface AuditEntry {

@@ -1,15 +1,13 @@
 /**
  * Publishing tools: posts (single or carousel), reels, stories, following a post, the daily quota and
  * registering media ahead of time. Each parses its input, calls one service and shapes the result;
- * the workflow (checks, containers, uploads, polling, publishing) lives in services/publisher.ts.
+ * the workflow (checks, containers, uploads, polling, publishing) lives in services/publishing/.
  */
 import { z } from 'zod';
 import { defineTool } from '../mcp/tool.js';
 import type { ToolContext } from '../mcp/context.js';
-import { describeSubcode } from '../instagram/errors.js';
-import { POST_STATES } from '../store/states.js';
-import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishingBounds.js';
-import type { MediaItemRequest, PostOutcome, PublishRequest } from '../services/publisher.js';
+import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishing/bounds.js';
+import { CHILD_STATES, POST_STATES, type MediaItemRequest, type PostStatusView, type PublishRequest } from '../services/publishing/types.js';
 import type { MediaInput } from '../services/mediaLibrary.js';
 
 // ---------------------------------------------------------------------------------------------- inputs
@@ -75,7 +73,7 @@ const postView = z.object({
   media_id: z.string().nullable().describe('Instagram media id once published.'),
   permalink: z.string().nullable(),
   container_id: z.string().nullable(),
-  children: z.array(z.object({ index: z.number(), container_id: z.string().nullable(), state: z.string() })).optional(),
+  children: z.array(z.object({ index: z.number(), container_id: z.string().nullable(), state: z.enum(CHILD_STATES) })).optional(),
   error: z
     .object({
       code: z.union([z.number(), z.string()]),
@@ -95,78 +93,57 @@ const postView = z.object({
   resource_uri: z.string(),
   next_step: z.string(),
 });
-type PostView = z.infer<typeof postView>;
+type PostOutput = z.infer<typeof postView>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function viewPost(outcome: PostOutcome): PostView {
-  const { post } = outcome;
-  const options = post.options as {
-    failureCode?: string;
-    failureHint?: string;
-    fixes?: string[];
-    note?: string;
-    firstComment?: string;
-    firstCommentResult?: { status: string; id?: string; message?: string };
-  };
-  const error =
-    post.state === 'failed'
-      ? {
-          code: post.errorCode ?? options.failureCode ?? 'failed',
-          subcode: post.errorSubcode,
-          message: post.errorMessage ?? 'The post failed.',
-          meaning: (post.errorSubcode ? describeSubcode(post.errorSubcode) : undefined) ?? options.failureHint ?? null,
-        }
-      : null;
-  const firstComment = options.firstCommentResult
-    ? { status: options.firstCommentResult.status, ...(options.firstCommentResult.id ? { comment_id: options.firstCommentResult.id } : {}), ...(options.firstCommentResult.message ? { message: options.firstCommentResult.message } : {}) }
-    : options.firstComment && post.state === 'completed'
-      ? { status: 'pending' }
-      : undefined;
+export function viewPost(post: PostStatusView): PostOutput {
+  const { firstComment } = post;
   return {
-    post_id: post.id,
+    post_id: post.postId,
     state: post.state,
     progress: Math.round(post.progress * 1000) / 1000,
     kind: post.kind,
-    account: outcome.account,
+    account: post.account,
     media_id: post.mediaId,
     permalink: post.permalink,
     container_id: post.containerId,
-    ...(post.kind === 'carousel' ? { children: post.children.map((c) => ({ index: c.index, container_id: c.containerId, state: c.state })) } : {}),
-    error,
-    ...(firstComment ? { first_comment: firstComment } : {}),
-    ...(options.fixes?.length ? { media_fixes: options.fixes } : {}),
+    ...(post.children ? { children: post.children.map((c) => ({ index: c.index, container_id: c.containerId, state: c.state })) } : {}),
+    error: post.error,
+    ...(firstComment
+      ? { first_comment: { status: firstComment.status, ...(firstComment.commentId ? { comment_id: firstComment.commentId } : {}), ...(firstComment.message ? { message: firstComment.message } : {}) } }
+      : {}),
+    ...(post.fixes.length ? { media_fixes: post.fixes } : {}),
     attempts: post.attempts,
     created_at: new Date(post.createdAt).toISOString(),
     published_at: iso(post.publishedAt),
     expires_at: iso(post.expiresAt),
-    ...(outcome.replayed ? { idempotent_replay: true } : {}),
-    ...(options.note && post.state !== 'failed' ? { note: options.note } : {}),
-    resource_uri: `instagram://posts/${post.id}`,
-    next_step: nextStep(outcome, error),
+    ...(post.replayed ? { idempotent_replay: true } : {}),
+    ...(post.note ? { note: post.note } : {}),
+    resource_uri: `instagram://posts/${post.postId}`,
+    next_step: nextStep(post),
   };
 }
 
-function nextStep(outcome: PostOutcome, error: PostView['error']): string {
-  const { post } = outcome;
-  const replay = outcome.replayed ? 'This idempotency_key was used before: this is that post, nothing new was published. ' : '';
+function nextStep(post: PostStatusView): string {
+  const replay = post.replayed ? 'This idempotency_key was used before: this is that post, nothing new was published. ' : '';
   if (post.state === 'completed') {
     const where = post.permalink ? ` It is live at ${post.permalink}.` : post.mediaId ? ' Its link is not available yet: instagram_post_status fetches it.' : '';
     const story = post.kind === 'story' && post.expiresAt ? ` The story disappears at ${new Date(post.expiresAt).toISOString()}.` : '';
-    const comment = (post.options as { firstCommentResult?: { status: string } }).firstCommentResult;
-    const commentNote = comment && comment.status !== 'posted' ? ' The first comment was not confirmed (see first_comment); add it by hand if needed.' : '';
+    const unconfirmed = post.firstComment && post.firstComment.status !== 'posted' && post.firstComment.status !== 'pending';
+    const commentNote = unconfirmed ? ' The first comment was not confirmed (see first_comment); add it by hand if needed.' : '';
     return `${replay}Published.${where}${story}${commentNote}`;
   }
   if (post.state === 'failed') {
-    const key = post.idempotencyKey ? ' with a new idempotency_key (this one stays bound to this failed post)' : '';
-    return `${replay}Not published: ${error?.meaning ?? error?.message ?? 'the post failed'} Fix that and create the post again${key}; nothing went live.`;
+    const key = post.hasIdempotencyKey ? ' with a new idempotency_key (this one stays bound to this failed post)' : '';
+    return `${replay}Not published: ${post.error?.meaning ?? post.error?.message ?? 'the post failed'} Fix that and create the post again${key}; nothing went live.`;
   }
-  if (outcome.drivenElsewhere) {
-    return `${replay}Another running instance of this server is publishing this post. Check again with instagram_post_status (post_id "${post.id}").`;
+  if (post.drivenElsewhere) {
+    return `${replay}Another running instance of this server is publishing this post. Check again with instagram_post_status (post_id "${post.postId}").`;
   }
   const doing =
     post.state === 'uploading' ? 'uploading the video' : post.state === 'publishing' ? 'publishing' : post.state === 'processing' ? 'processing the media on Instagram' : 'preparing the post';
-  return `${replay}Still ${doing} (${Math.round(post.progress * 100)}%). It continues in the background: call instagram_post_status with post_id "${post.id}" to wait for it and get the link.`;
+  return `${replay}Still ${doing} (${Math.round(post.progress * 100)}%). It continues in the background: call instagram_post_status with post_id "${post.postId}" to wait for it and get the link.`;
 }
 
 // ---------------------------------------------------------------------------------------------- helpers

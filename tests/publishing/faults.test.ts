@@ -180,7 +180,7 @@ describe('restarts', () => {
     hold.release();
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(0);
     restarted = await restartApp(h, { stopFirst: false });
-    restarted.app.store.posts.update(r.data.post_id, { state: 'publishing', attempts: 0 });
+    restarted.app.store.posts.writeTransition(r.data.post_id, { from: postRow(restarted, r.data.post_id).state, to: 'publishing', columns: { attempts: 0 } });
     await restarted.app.publisher.resumeInFlight();
     const done = await restarted.call('instagram_post_status', { post_id: r.data.post_id });
     expect(done.data.state).toBe('completed');

@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeMp4, startFileServer, type FileServer } from '../emulator/fixtures.js';
 import { CONTAINER_READ, CREATE, jpeg, png, postRow, PUBLISH, publishingHarness, requests, sha256, writeMedia, type PublishingHarness } from './helpers.js';
-import { CHILD_CONCURRENCY } from '../../src/services/publisher.js';
+import { CHILD_CONCURRENCY } from '../../src/services/publishing/index.js';
 
 let h: PublishingHarness;
 let files: FileServer;

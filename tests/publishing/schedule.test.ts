@@ -1,6 +1,6 @@
 /** The status-polling schedule: fast for images, sparse for long videos (pure function, no clock). */
 import { describe, expect, it } from 'vitest';
-import { pollAtMs } from '../../src/services/publisher.js';
+import { pollAtMs } from '../../src/services/publishing/index.js';
 
 /** Reads needed, and detection delay, for a container that turns FINISHED `finishMs` after the first read. */
 function simulate(finishMs: number): { reads: number; delayMs: number } {

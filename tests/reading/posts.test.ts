@@ -100,7 +100,7 @@ describe('reading posts', () => {
     expect(full.data.post.children[0].media_url).toEqual(expect.any(String));
 
     const post = h.app.store.posts.create({ owner: 'alice', accountId: businessId, kind: 'carousel', caption: album.caption ?? null, inputs: [] });
-    h.app.store.posts.markPublished(post.id, album.id, album.permalink ?? null);
+    h.app.store.posts.writeTransition(post.id, { from: 'pending', to: 'completed', columns: { mediaId: album.id, permalink: album.permalink ?? null, progress: 1 } });
     const tracked = await h.call('instagram_get_post', { media_id: post.id });
     expect(tracked.data).toMatchObject({ tracked_post_id: post.id, post: { id: album.id } });
 

@@ -240,7 +240,7 @@ describe('reliability under ~20 % transient faults', () => {
     for (const row of rows) {
       if (row!.state === 'completed') expect(liveIds.has(row!.mediaId ?? ''), `post ${row!.id} completed but not live`).toBe(true);
       if (row!.state === 'failed') {
-        const containers = Object.keys((row!.options as { containers?: Record<string, unknown> }).containers ?? {});
+        const containers = Object.keys(row!.runtime.containers ?? {});
         for (const c of containers) expect(h.emulator.container(c)?.publishedMediaId, `failed post ${row!.id} went live`).toBeUndefined();
       }
     }

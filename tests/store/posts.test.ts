@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DuplicateIdempotencyKeyError, NotFoundError, STORY_LIFETIME_MS } from '../../src/store/index.js';
+import { DuplicateIdempotencyKeyError, NotFoundError } from '../../src/store/index.js';
 import { accountInput, openTestStore } from './helpers.js';
 import { testToken } from '../helpers/secrets.js';
 
@@ -15,15 +15,18 @@ function setup() {
 }
 
 describe('posts', () => {
-  it('creates a pending post with JSON fields round-tripped', () => {
+  it('creates a pending post with its typed JSON round-tripped', () => {
     const { store, clock } = setup();
     const post = store.posts.create({
       owner: 'owner-a',
       accountId: ACCOUNT,
       kind: 'carousel',
       caption: 'Hello ☕ #coffee',
-      options: { location_id: '110000000000000001', user_tags: [{ username: 'x', x: 0.5, y: 0.5 }] },
-      inputs: [{ media: 'a'.repeat(32) }, { url: 'https://example.com/b.jpg' }],
+      settings: { agent: 'claude', surface: 'feed', locationId: '110000000000000001', collaborators: ['friend'] },
+      inputs: [
+        { kind: 'image', delivery: 'file', path: '/media/a.jpg', referenceId: 'a'.repeat(32), label: 'a.jpg', altText: 'A cup', userTags: [{ username: 'x', x: 0.5, y: 0.5 }] },
+        { kind: 'video', delivery: 'url', url: 'https://example.com/b.mp4', label: 'example.com/b.mp4' },
+      ],
     });
     expect(post).toMatchObject({
       owner: 'owner-a',
@@ -35,11 +38,15 @@ describe('posts', () => {
       attempts: 0,
       children: [],
       containerId: null,
+      lease: null,
+      settings: { agent: 'claude', locationId: '110000000000000001', collaborators: ['friend'] },
+      runtime: { containers: {} },
       createdAt: clock.now(),
       updatedAt: clock.now(),
       publishedAt: null,
       expiresAt: null,
     });
+    expect(post.inputs[0]).toMatchObject({ kind: 'image', altText: 'A cup', userTags: [{ username: 'x', x: 0.5, y: 0.5 }] });
     expect(store.posts.get('owner-a', post.id)).toEqual(post);
     expect(store.posts.getById(post.id)).toEqual(post);
     expect(store.posts.get('owner-b', post.id)).toBeUndefined();
@@ -72,64 +79,86 @@ describe('posts', () => {
     expect(() => store.posts.create({ id: 'p1', owner: 'owner-a', accountId: ACCOUNT, kind: 'image', inputs: [] })).toThrow(/UNIQUE/);
   });
 
-  it('updates with a patch and sets updatedAt', () => {
+  it('writes a transition only from the state it starts in, with its columns and runtime patch', () => {
     const { store, clock } = setup();
     const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'video', inputs: [] });
     clock.advance(5000);
-    const updated = store.posts.update(post.id, { state: 'processing', progress: 0.4, containerId: '17900000000000001', attempts: 1, caption: null });
-    expect(updated).toMatchObject({ state: 'processing', progress: 0.4, containerId: '17900000000000001', attempts: 1, caption: null, updatedAt: clock.now(), createdAt: post.createdAt });
-    expect(store.posts.update(post.id, { progress: 1.0000001 }).progress).toBe(1);
-    expect(() => store.posts.update('missing', { state: 'failed' })).toThrow(NotFoundError);
+    const moved = store.posts.writeTransition(post.id, { from: 'pending', to: 'processing', columns: { progress: 1.0000001, attempts: 1 }, runtime: { note: 'waiting' } });
+    expect(moved).toMatchObject({ state: 'processing', progress: 1, attempts: 1, runtime: { note: 'waiting' }, updatedAt: clock.now(), createdAt: post.createdAt });
+    // A second writer starting from the old state writes nothing.
+    expect(store.posts.writeTransition(post.id, { from: 'pending', to: 'failed' })).toBeUndefined();
+    expect(store.posts.getById(post.id)?.state).toBe('processing');
+    // A runtime key set to undefined is removed.
+    expect(store.posts.updateRuntime(post.id, { note: undefined }).runtime).not.toHaveProperty('note');
+    expect(() => store.posts.writeTransition('missing', { from: 'pending', to: 'failed' })).toThrow(NotFoundError);
   });
 
-  it('keeps carousel children in one JSON column, replacing by index', () => {
-    const { store } = setup();
-    const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'carousel', inputs: [{}, {}, {}] });
-    store.posts.setChildContainer(post.id, 2, null, 'creating');
-    store.posts.setChildContainer(post.id, 0, '17900000000000010', 'IN_PROGRESS');
-    store.transaction(() => {
-      store.posts.setChildContainer(post.id, 0, '17900000000000010', 'FINISHED');
-      store.posts.setChildContainer(post.id, 1, '17900000000000011', 'FINISHED');
-    });
-    expect(store.posts.getById(post.id)?.children).toEqual([
-      { index: 0, containerId: '17900000000000010', state: 'FINISHED' },
-      { index: 1, containerId: '17900000000000011', state: 'FINISHED' },
-      { index: 2, containerId: null, state: 'creating' },
-    ]);
-    expect(() => store.posts.setChildContainer('missing', 0, null, 'x')).toThrow(NotFoundError);
-  });
-
-  it('marks published: completed, progress 1, errors cleared, and a 24 h expiry for stories only', () => {
-    const { store, clock } = setup();
-    const story = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'story', inputs: [] });
-    const image = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'image', inputs: [] });
-    store.posts.markFailed(story.id, { code: 9007, subcode: 2207027, message: 'Media not ready' });
-    clock.advance(10_000);
-
-    const published = store.posts.markPublished(story.id, '18000000000000001', 'https://www.instagram.com/stories/acme/18000000000000001/');
-    expect(published).toMatchObject({
-      state: 'completed',
-      progress: 1,
-      mediaId: '18000000000000001',
-      publishedAt: clock.now(),
-      expiresAt: clock.now() + 24 * 60 * 60 * 1000,
-      errorCode: null,
-      errorSubcode: null,
-      errorMessage: null,
-    });
-    expect(STORY_LIFETIME_MS).toBe(86_400_000);
-    expect(store.posts.markPublished(image.id, '18000000000000002')).toMatchObject({ expiresAt: null, permalink: null, publishedAt: clock.now() });
-  });
-
-  it('marks failed with the Graph error, redacting secrets from the message', () => {
+  it('redacts secrets from a failure message', () => {
     const { store } = setup();
     const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'reel', inputs: [] });
-    expect(store.posts.markFailed(post.id, { code: 190, message: `Invalid token ${IG_SHORT_TOKEN}` })).toMatchObject({
+    expect(store.posts.writeTransition(post.id, { from: 'pending', to: 'failed', columns: { errorCode: 190, errorSubcode: null, errorMessage: `Invalid token ${IG_SHORT_TOKEN}` } })).toMatchObject({
       state: 'failed',
       errorCode: 190,
       errorSubcode: null,
       errorMessage: 'Invalid token [REDACTED]',
     });
+  });
+
+  it('records containers: the post\'s own, carousel children (typed states, replaced by index) and uploads', () => {
+    const { store, clock } = setup();
+    const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'carousel', inputs: [] });
+    store.posts.recordContainer(post.id, '17900000000000012', { index: 2, createdAt: clock.now(), resumable: true, uri: 'https://rupload.example/2' }, { index: 2, state: 'uploading' });
+    store.posts.recordContainer(post.id, '17900000000000010', { index: 0, createdAt: clock.now() }, { index: 0, state: 'processing' });
+    store.transaction(() => {
+      store.posts.setChildContainer(post.id, 0, '17900000000000010', 'finished');
+      store.posts.setChildContainer(post.id, 1, '17900000000000011', 'finished');
+    });
+    store.posts.markContainerUploaded(post.id, '17900000000000012');
+    store.posts.recordContainer(post.id, '17900000000000020', { index: -1, createdAt: clock.now() });
+    const stored = store.posts.getById(post.id)!;
+    expect(stored.children).toEqual([
+      { index: 0, containerId: '17900000000000010', state: 'finished' },
+      { index: 1, containerId: '17900000000000011', state: 'finished' },
+      { index: 2, containerId: '17900000000000012', state: 'processing' },
+    ]);
+    expect(stored.containerId).toBe('17900000000000020');
+    expect(stored.runtime.containers?.['17900000000000012']).toMatchObject({ resumable: true, uploaded: true, uri: 'https://rupload.example/2' });
+    expect(Object.keys(stored.runtime.containers ?? {})).toHaveLength(3);
+    expect(() => store.posts.setChildContainer('missing', 0, null, 'processing')).toThrow(NotFoundError);
+  });
+
+  it('records publish attempts, media ids and permalinks', () => {
+    const { store, clock } = setup();
+    const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'image', inputs: [] });
+    store.posts.recordPublishAttempt(post.id, 1, clock.now());
+    expect(store.posts.getById(post.id)).toMatchObject({ attempts: 1, runtime: { publishAttemptAt: clock.now() } });
+    store.posts.restoreAttempts(post.id, 0);
+    store.posts.recordMedia(post.id, { mediaId: '18000000000000001' });
+    store.posts.recordMedia(post.id, { permalink: 'https://www.instagram.com/p/abc/' });
+    expect(store.posts.getById(post.id)).toMatchObject({ attempts: 0, mediaId: '18000000000000001', permalink: 'https://www.instagram.com/p/abc/' });
+  });
+
+  it('leases a post to one holder at a time, fencing writes by generation', () => {
+    const { store, clock } = setup();
+    const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'image', inputs: [] });
+    const first = store.posts.acquireLease(post.id, 'one', clock.now() + 1000, () => false)!;
+    expect(first).toEqual({ owner: 'one', generation: 1, expiresAt: clock.now() + 1000 });
+    expect(store.posts.acquireLease(post.id, 'two', clock.now() + 1000, () => false)).toBeUndefined();
+    expect(store.posts.renewLease(post.id, first, clock.now() + 2000)).toBe(true);
+    expect(store.posts.getById(post.id)?.lease).toEqual({ owner: 'one', generation: 1, expiresAt: clock.now() + 2000 });
+
+    // Taken over (the holder is gone): the old holder can neither renew nor move the post.
+    const second = store.posts.acquireLease(post.id, 'two', clock.now() + 1000, (held) => held.owner === 'one')!;
+    expect(second.generation).toBe(2);
+    expect(store.posts.renewLease(post.id, first, clock.now() + 5000)).toBe(false);
+    expect(store.posts.writeTransition(post.id, { from: 'pending', to: 'creating_container', fence: first })).toBeUndefined();
+    expect(store.posts.writeTransition(post.id, { from: 'pending', to: 'creating_container', fence: second })?.state).toBe('creating_container');
+
+    store.posts.releaseLease(post.id, first); // not the holder: no effect
+    expect(store.posts.getById(post.id)?.lease?.owner).toBe('two');
+    store.posts.releaseLease(post.id, second);
+    expect(store.posts.getById(post.id)?.lease).toBeNull();
+    expect(store.posts.acquireLease(post.id, 'three', clock.now() + 1000, () => false)?.generation).toBe(3);
   });
 
   it('lists in-flight posts of every owner, oldest first, and an account’s posts newest first', () => {
@@ -139,8 +168,8 @@ describe('posts', () => {
       ids.push(store.posts.create({ owner, accountId: ACCOUNT, kind, inputs: [] }).id);
       clock.advance(1);
     }
-    store.posts.markPublished(ids[2]!, '1');
-    store.posts.markFailed(ids[3]!, { message: 'x' });
+    store.posts.writeTransition(ids[2]!, { from: 'pending', to: 'completed', columns: { mediaId: '1' } });
+    store.posts.writeTransition(ids[3]!, { from: 'pending', to: 'failed', columns: { errorMessage: 'x' } });
     expect(store.posts.listInFlight().map((p) => p.id)).toEqual([ids[0], ids[1]]);
     expect(store.posts.listForAccount('owner-a', ACCOUNT).map((p) => p.id)).toEqual([ids[3], ids[2], ids[0]]);
     expect(store.posts.listForAccount('owner-a', ACCOUNT, 2)).toHaveLength(2);

@@ -1,0 +1,165 @@
+/**
+ * The publisher: posts, reels and stories through a persisted state machine (stateTable.ts), driven
+ * in the background by the job runner; a tool call waits a bounded time for its post and gets its
+ * state back as a domain view. Request checks are plan.ts; the lease, lease.ts; the quota, quota.ts.
+ */
+import { AppError, describeError } from '../../errors.js';
+import { getMediaPermalink } from '../../instagram/publishing.js';
+import type { Logger } from '../../log.js';
+import { DuplicateIdempotencyKeyError, type PostRecord, type Store } from '../../store/index.js';
+import type { Caller } from '../accounts.js';
+import { MAX_WAIT_MS } from './bounds.js';
+import { failPost } from './failure.js';
+import { LeaseKeeper } from './lease.js';
+import { planPost } from './plan.js';
+import { callForPost, postAccountOf, type PostCall } from './postAccount.js';
+import { Quota } from './quota.js';
+import { JobRunner } from './runner.js';
+import { isInFlight } from './stateTable.js';
+import { findPublishedMedia } from './steps/publish.js';
+import type { PostStatusView, PublishingDeps, PublishingLimitView, PublishRequest, WaitOptions } from './types.js';
+import { toStatusView } from './view.js';
+
+export { MAX_WAIT_MS };
+export { CHILD_CONCURRENCY } from './steps/containers.js';
+export { pollAtMs } from './steps/polling.js';
+export { stateTableMarkdown } from './stateTable.js';
+export type * from './types.js';
+
+export class Publisher {
+  private readonly deps: PublishingDeps;
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly quota: Quota;
+  private readonly leases: LeaseKeeper;
+  private readonly runner: JobRunner;
+  private readonly callFor: PostCall;
+
+  constructor(deps: PublishingDeps) {
+    this.deps = deps;
+    const { store, clock, logger, graph, accounts, library } = deps;
+    this.store = store;
+    this.logger = logger;
+    this.quota = new Quota({ store, clock, logger, graph, accounts });
+    this.leases = new LeaseKeeper(store, clock, logger);
+    this.callFor = callForPost(store, accounts);
+    this.runner = new JobRunner({ store, clock, logger, graph, library, quota: this.quota, leases: this.leases, call: this.callFor, accountOf: (post) => postAccountOf(store, accounts, post) });
+  }
+
+  async createPost(caller: Caller, request: PublishRequest, wait: WaitOptions = {}): Promise<PostStatusView> {
+    const { accounts, library, store } = this.deps;
+    const account = accounts.resolve(caller, request.account);
+    if (request.idempotencyKey) {
+      const existing = store.posts.findByIdempotencyKey(caller.owner, request.idempotencyKey);
+      if (existing) return this.replay(existing, wait);
+    }
+    const plan = await planPost(library, caller, account, request);
+
+    // Read while the containers are being created (containers are harmless if it says no): the
+    // answer gates media_publish and, if the quota is used up, the call fails at once.
+    const quotaGate = this.quota.checkEarly(caller, account);
+    quotaGate.catch(() => {});
+
+    let post: PostRecord;
+    try {
+      post = store.transaction(() => {
+        const created = store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: plan.settings, inputs: plan.inputs });
+        library.markUsed(plan.media, created.id);
+        store.audit.record({
+          owner: caller.owner,
+          agent: caller.agent,
+          accountId: account.id,
+          action: 'post.created',
+          detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey },
+        });
+        return created;
+      });
+    } catch (err) {
+      if (err instanceof DuplicateIdempotencyKeyError) return this.replay(err.existing, wait);
+      throw err;
+    }
+    this.logger.info('post created', { post: post.id, kind: plan.kind, account: account.id, items: plan.inputs.length });
+    this.runner.ensure(post, quotaGate);
+    try {
+      await quotaGate;
+    } catch (err) {
+      await this.runner.stop(post.id, 'the publishing quota is used up');
+      failPost({ store, clock: this.deps.clock, logger: this.logger }, post, err);
+      throw err;
+    }
+    return this.waitAndView(post.id, wait, false);
+  }
+
+  /** A post's state; a post still in flight is driven again (here) and waited for a bounded time. */
+  async status(caller: Caller, postId: string, wait: WaitOptions = {}): Promise<PostStatusView> {
+    const post = this.store.posts.get(caller.owner, postId);
+    if (!post) {
+      throw new AppError('post_not_found', `No post with id ${postId.slice(0, 64)}.`, 'Use the post_id returned by instagram_create_post, instagram_create_reel or instagram_create_story.');
+    }
+    if (!this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId)) {
+      throw new AppError('account_disabled', 'This post belongs to an account that is disabled for this agent.', 'Enable the account with instagram_set_account_enabled.');
+    }
+    if (isInFlight(post.state)) this.runner.ensure(post);
+    else if (post.state === 'completed') await this.completeDetails(post, wait.signal);
+    return this.waitAndView(post.id, wait, false);
+  }
+
+  async publishingLimit(caller: Caller, accountArg: string | undefined, signal?: AbortSignal): Promise<PublishingLimitView> {
+    return this.quota.limitView(caller, this.deps.accounts.resolve(caller, accountArg), signal);
+  }
+
+  /** Resumes every post that was in flight when the server stopped (called once at start). */
+  async resumeInFlight(): Promise<void> {
+    for (const post of this.store.posts.listInFlight()) {
+      if (this.runner.isClosing) return;
+      this.logger.info('resuming post', { post: post.id, state: post.state });
+      this.runner.ensure(post);
+    }
+  }
+
+  /** Stops every job; their rows stay as they are for resumeInFlight() on the next start. */
+  async close(): Promise<void> {
+    await this.runner.close();
+  }
+
+  private async replay(existing: PostRecord, wait: WaitOptions): Promise<PostStatusView> {
+    this.logger.info('idempotency key replayed', { post: existing.id, state: existing.state });
+    if (isInFlight(existing.state)) this.runner.ensure(existing);
+    return this.waitAndView(existing.id, wait, true);
+  }
+
+  private async waitAndView(postId: string, wait: WaitOptions, replayed: boolean): Promise<PostStatusView> {
+    const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, wait.waitMs ?? this.deps.config.publishWaitMs));
+    await this.runner.wait(postId, waitMs, wait.signal, wait.progress);
+    const post = this.store.posts.getById(postId)!;
+    const account = this.store.accounts.get(post.owner, post.accountId);
+    const running = this.runner.isRunning(postId);
+    return toStatusView(post, {
+      account: account ? { id: account.id, username: account.username } : null,
+      replayed,
+      running,
+      drivenElsewhere: !running && isInFlight(post.state) && this.leases.heldElsewhere(post),
+    });
+  }
+
+  /** For a completed post: fills in a permalink (or media id) that was not available at publish time. */
+  private async completeDetails(post: PostRecord, signal?: AbortSignal): Promise<void> {
+    if (post.mediaId && post.permalink) return;
+    try {
+      if (!post.mediaId) {
+        const found = await findPublishedMedia({ graph: this.deps.graph, store: this.store, call: this.callFor }, post, signal);
+        if (!found) return;
+        this.store.transaction(() => {
+          this.store.posts.recordMedia(post.id, { mediaId: found.id, permalink: found.permalink ?? null });
+          this.store.posts.updateRuntime(post.id, { note: undefined });
+        });
+        return;
+      }
+      const mediaId = post.mediaId;
+      const p = await this.callFor(post, (auth) => getMediaPermalink(this.deps.graph, auth, mediaId, signal));
+      if (p.permalink) this.store.posts.recordMedia(post.id, { permalink: p.permalink });
+    } catch (err) {
+      this.logger.debug('could not complete post details', { post: post.id, error: describeError(err).message });
+    }
+  }
+}

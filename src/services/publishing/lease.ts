@@ -1,0 +1,72 @@
+/**
+ * The lease on a post: which server process drives it. Two processes sharing a data directory never
+ * drive the same post at once; a lease whose process is gone (same host, pid not running) or whose
+ * expiry passed is taken over at once. Each acquisition bumps the generation, and a job's state moves
+ * are fenced by it: a process that lost its lease cannot move the post any more.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../log.js';
+import type { LeaseFence, PostLease, PostRecord, Store } from '../../store/index.js';
+
+const LEASE_MS = 2 * 60_000;
+const LEASE_RENEW_MS = 20_000;
+
+/** A lease this process holds. */
+export interface HeldLease extends LeaseFence {
+  postId: string;
+  renewedAt: number;
+}
+
+export class LeaseKeeper {
+  /** `pid@host#instance`: the process is recognisable (to tell a dead holder) and each Publisher distinct. */
+  readonly owner = `${process.pid}@${os.hostname()}#${randomUUID()}`;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  acquire(postId: string): HeldLease | undefined {
+    const lease = this.store.posts.acquireLease(postId, this.owner, this.clock.now() + LEASE_MS, (held) => this.isStale(held));
+    if (!lease) {
+      this.logger.info('post is being driven by another server process', { post: postId, holder: this.store.posts.getById(postId)?.lease?.owner.split('#')[0] });
+      return undefined;
+    }
+    return { postId, owner: lease.owner, generation: lease.generation, renewedAt: this.clock.now() };
+  }
+
+  /** Extends the lease (at most every 20 s); false once another process has taken it over. */
+  renew(lease: HeldLease): boolean {
+    const now = this.clock.now();
+    if (now - lease.renewedAt < LEASE_RENEW_MS) return true;
+    lease.renewedAt = now;
+    return this.store.posts.renewLease(lease.postId, lease, now + LEASE_MS);
+  }
+
+  release(lease: HeldLease): void {
+    this.store.posts.releaseLease(lease.postId, lease);
+  }
+
+  /** Another live process holds the post. */
+  heldElsewhere(post: PostRecord): boolean {
+    return Boolean(post.lease && post.lease.owner !== this.owner && !this.isStale(post.lease));
+  }
+
+  private isStale(lease: PostLease): boolean {
+    if (lease.expiresAt <= this.clock.now()) return true;
+    const holder = /^(\d+)@(.*)#[^#]*$/.exec(lease.owner);
+    if (!holder) return false;
+    const pid = Number(holder[1]);
+    if (holder[2] === os.hostname() && pid !== process.pid) {
+      try {
+        process.kill(pid, 0);
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'ESRCH';
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The job runner: one background job per post in flight, driving it through the state table (each
+ * state's step, until the post is finished or has to wait). Tool calls wait on a job for a bounded
+ * time; cancelling a call only stops that call's waiting, never the post. `close()` stops the jobs and
+ * leaves their rows for the next start.
+ */
+import type { Clock } from '../../clock.js';
+import { describeError } from '../../errors.js';
+import { mayPassLater } from '../../instagram/errors.js';
+import type { GraphHttp } from '../../instagram/http.js';
+import type { Logger } from '../../log.js';
+import type { AccountRecord, PostRecord, Store } from '../../store/index.js';
+import type { MediaLibrary } from '../mediaLibrary.js';
+import type { Progress } from '../progress.js';
+import { failPost } from './failure.js';
+import type { HeldLease, LeaseKeeper } from './lease.js';
+import type { PostCall } from './postAccount.js';
+import type { Quota } from './quota.js';
+import { isInFlight, STATE_TABLE, transition, TransitionConflictError, type StepName } from './stateTable.js';
+import { begin, createContainers } from './steps/containers.js';
+import { postFirstComment } from './steps/firstComment.js';
+import { waitProcessed } from './steps/polling.js';
+import { publish } from './steps/publish.js';
+import type { Step, StepScope } from './steps/scope.js';
+import { uploadVideos } from './steps/upload.js';
+
+/** The implementation of each step the state table names. */
+const STEPS: Record<StepName, Step> = {
+  begin,
+  containers: createContainers,
+  upload: uploadVideos,
+  polling: waitProcessed,
+  publish,
+  firstComment: postFirstComment,
+};
+
+/** Transient failures of the steps before publishing, retried in place before the post is left for later. */
+const MAX_STEP_RETRIES = 3;
+
+interface Waiter {
+  deadline: number;
+  progress?: Progress;
+  done: () => void;
+}
+
+interface Job {
+  postId: string;
+  controller: AbortController;
+  promise: Promise<void>;
+  waiters: Set<Waiter>;
+  hostedTokens: string[];
+  progress: number;
+  message: string;
+  persistedProgress: number;
+  lease: HeldLease;
+  stepRetries: number;
+  quotaGate?: Promise<void>;
+}
+
+export interface RunnerDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  graph: GraphHttp;
+  library: MediaLibrary;
+  quota: Quota;
+  leases: LeaseKeeper;
+  call: PostCall;
+  accountOf: (post: PostRecord) => AccountRecord;
+}
+
+export class JobRunner {
+  private readonly jobs = new Map<string, Job>();
+  private closing = false;
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  isRunning(postId: string): boolean {
+    return this.jobs.has(postId);
+  }
+
+  /** Starts driving the post unless a job (here or in another process) already does; the job, if one runs here. */
+  ensure(post: PostRecord, quotaGate?: Promise<void>): Job | undefined {
+    const running = this.jobs.get(post.id);
+    if (running) return running;
+    if (this.closing) return undefined;
+    const lease = this.deps.leases.acquire(post.id);
+    if (!lease) return undefined;
+    const job: Job = {
+      postId: post.id,
+      controller: new AbortController(),
+      promise: Promise.resolve(),
+      waiters: new Set(),
+      hostedTokens: [],
+      progress: post.progress,
+      message: post.state,
+      persistedProgress: post.progress,
+      lease,
+      stepRetries: 0,
+      ...(quotaGate ? { quotaGate } : {}),
+    };
+    this.jobs.set(post.id, job);
+    job.promise = this.drive(job)
+      .catch((err: unknown) => this.deps.logger.error('publishing job crashed; the post stays as stored and is resumed on the next start', { post: job.postId, error: err instanceof Error ? err.stack : String(err) }))
+      .finally(() => {
+        for (const token of job.hostedTokens) this.deps.library.revoke(token);
+        this.deps.leases.release(job.lease);
+        this.jobs.delete(job.postId);
+        for (const waiter of [...job.waiters]) waiter.done();
+      });
+    return job;
+  }
+
+  /** Stops the post's job (if any) and waits for it to let go. */
+  async stop(postId: string, reason: string): Promise<void> {
+    const job = this.jobs.get(postId);
+    job?.controller.abort(new Error(reason));
+    await job?.promise;
+  }
+
+  /** Waits up to `waitMs` for the post's job to finish (returns at once when none runs). */
+  async wait(postId: string, waitMs: number, signal?: AbortSignal, progress?: Progress): Promise<void> {
+    const job = this.jobs.get(postId);
+    if (!job || waitMs <= 0 || signal?.aborted) return;
+    await new Promise<void>((resolve) => {
+      const waiter: Waiter = {
+        deadline: this.deps.clock.now() + waitMs,
+        ...(progress ? { progress } : {}),
+        done: () => {
+          job.waiters.delete(waiter);
+          signal?.removeEventListener('abort', waiter.done);
+          resolve();
+        },
+      };
+      job.waiters.add(waiter);
+      signal?.addEventListener('abort', waiter.done, { once: true });
+      void waiter.progress?.report(Math.round(job.progress * 100), 100, job.message);
+    });
+  }
+
+  /** Stops every job; their rows stay as they are for the next start. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const running = [...this.jobs.values()];
+    for (const job of running) job.controller.abort(new Error('the server is stopping'));
+    await Promise.allSettled(running.map((j) => j.promise));
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  private async drive(job: Job): Promise<void> {
+    const { store, logger } = this.deps;
+    const scope = this.scopeFor(job);
+    for (;;) {
+      const post = store.posts.getById(job.postId);
+      if (!post) return;
+      const spec = STATE_TABLE[post.state];
+      try {
+        job.controller.signal.throwIfAborted();
+        scope.renewLease();
+        if (!spec.step) return;
+        const outcome = await STEPS[spec.step](scope, post);
+        if (outcome) {
+          logger.info('post left for later', { post: job.postId, state: store.posts.getById(job.postId)?.state, reason: outcome.leaveForLater });
+          store.posts.updateRuntime(job.postId, { note: outcome.leaveForLater });
+          return;
+        }
+        if (!isInFlight(post.state)) return;
+      } catch (err) {
+        if (job.controller.signal.aborted || err instanceof TransitionConflictError) {
+          logger.info('post left for later', { post: job.postId, state: store.posts.getById(job.postId)?.state, reason: describeError(err).message });
+          return;
+        }
+        if (spec.retriesTransientFailures && mayPassLater(err)) {
+          // Nothing is live before media_publish, so a transient failure there never fails the post.
+          if (job.stepRetries < MAX_STEP_RETRIES) {
+            job.stepRetries++;
+            try {
+              await scope.sleep(Math.min(30_000, 2000 * 2 ** (job.stepRetries - 1)));
+            } catch {
+              return;
+            }
+            continue;
+          }
+          store.posts.updateRuntime(job.postId, { note: `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.` });
+          return;
+        }
+        failPost({ store, clock: this.deps.clock, logger, fence: job.lease }, post, err);
+        return;
+      }
+    }
+  }
+
+  private scopeFor(job: Job): StepScope {
+    const { store, clock, logger, graph, library, quota, leases, call, accountOf } = this.deps;
+    const signal = job.controller.signal;
+    const renewLease = () => {
+      if (!leases.renew(job.lease)) job.controller.abort(new Error('another server process took the post over'));
+    };
+    return {
+      store,
+      clock,
+      logger,
+      graph,
+      library,
+      quota,
+      signal,
+      quotaGate: job.quotaGate,
+      get progressSoFar() {
+        return job.progress;
+      },
+      notAppliedPublishes: 0,
+      account: accountOf,
+      call: (post, fn) => {
+        signal.throwIfAborted();
+        return call(post, fn);
+      },
+      sleep: (ms) =>
+        clock.sleep(ms, signal).then(() => {
+          this.tick(job);
+          renewLease();
+        }),
+      progress: (value, message) => this.setProgress(job, value, message),
+      renewLease,
+      host: (media) => {
+        const hosted = library.host(media);
+        job.hostedTokens.push(hosted.token);
+        return hosted.url;
+      },
+      move: (post, to, change) => transition({ store, clock, fence: job.lease }, post, to, change),
+    };
+  }
+
+  /** Resolves waiters whose time is up (time only moves between steps, so this runs after each). */
+  private tick(job: Job): void {
+    const now = this.deps.clock.now();
+    for (const waiter of [...job.waiters]) if (now >= waiter.deadline) waiter.done();
+  }
+
+  private setProgress(job: Job, value: number, message: string): void {
+    const v = Math.min(1, Math.max(job.progress, value));
+    job.progress = v;
+    job.message = message;
+    const percent = Math.round(v * 100);
+    for (const waiter of job.waiters) void waiter.progress?.report(percent, 100, message);
+    if (v - job.persistedProgress >= 0.02 || v === 1) {
+      job.persistedProgress = v;
+      this.deps.store.posts.setProgress(job.postId, v);
+    }
+    this.tick(job);
+  }
+}
