@@ -1,10 +1,11 @@
 /**
- * The README's tool and configuration tables, generated from the code (`npm run docs` rewrites them;
- * a test fails when they drift).
+ * The README's tool, configuration and publishing-state tables, generated from the code (`npm run docs`
+ * rewrites them; a test fails when they drift).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SETTINGS, TOOLSETS } from '../src/config.js';
+import { stateTableMarkdown } from '../src/services/publishing/stateTable.js';
 import { allTools } from '../src/tools/index.js';
 import type { ToolDefinition } from '../src/mcp/tool.js';
 
@@ -35,7 +36,7 @@ export function settingsTable(): string {
 export function renderBlocks(readme: string): string {
   const replace = (text: string, name: string, body: string) =>
     text.replace(new RegExp(`<!-- ${name}:start -->[\\s\\S]*?<!-- ${name}:end -->`), `<!-- ${name}:start -->\n${body}\n<!-- ${name}:end -->`);
-  return replace(replace(readme, 'tools', toolsTable()), 'settings', settingsTable());
+  return replace(replace(replace(readme, 'tools', toolsTable()), 'settings', settingsTable()), 'states', stateTableMarkdown());
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {

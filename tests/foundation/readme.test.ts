@@ -5,9 +5,9 @@ import { renderBlocks } from '../../scripts/readmeTables.js';
 import { SETTINGS } from '../../src/config.js';
 
 describe('README', () => {
-  it('holds the tool and settings tables generated from the code (run npm run docs after changing them)', () => {
+  it('holds the tool, settings and publishing-state tables generated from the code (run npm run docs after changing them)', () => {
     const readme = readFileSync(path.join(import.meta.dirname, '../../README.md'), 'utf8');
-    expect(readme).toContain('<!-- tools:start -->');
+    for (const block of ['tools', 'settings', 'states']) expect(readme).toContain(`<!-- ${block}:start -->`);
     expect(renderBlocks(readme)).toBe(readme);
   });
 
