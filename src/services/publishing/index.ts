@@ -3,11 +3,15 @@
  * in the background by the job runner; a tool call waits a bounded time for its post and gets its
  * state back as a domain view. Request checks are plan.ts; the lease, lease.ts; the quota, quota.ts.
  */
+import type { Clock } from '../../clock.js';
+import type { AppConfig } from '../../config.js';
 import { AppError, describeError } from '../../errors.js';
+import type { GraphHttp } from '../../instagram/http.js';
 import { getMediaPermalink } from '../../instagram/publishing.js';
 import type { Logger } from '../../log.js';
 import { DuplicateIdempotencyKeyError, type PostRecord, type Store } from '../../store/index.js';
-import type { Caller } from '../accounts.js';
+import type { AccountService, Caller } from '../accounts.js';
+import type { MediaLibrary } from '../mediaLibrary.js';
 import { MAX_WAIT_MS } from './bounds.js';
 import { failPost } from './failure.js';
 import { LeaseKeeper } from './lease.js';
@@ -27,19 +31,21 @@ export { stateTableMarkdown } from './stateTable.js';
 export type * from './types.js';
 
 export class Publisher {
-  private readonly deps: PublishingDeps;
+  private readonly config: AppConfig;
+  private readonly clock: Clock;
   private readonly store: Store;
   private readonly logger: Logger;
+  private readonly graph: GraphHttp;
+  private readonly accounts: AccountService;
+  private readonly library: MediaLibrary;
   private readonly quota: Quota;
   private readonly leases: LeaseKeeper;
   private readonly runner: JobRunner;
   private readonly callFor: PostCall;
 
   constructor(deps: PublishingDeps) {
-    this.deps = deps;
+    ({ config: this.config, store: this.store, clock: this.clock, logger: this.logger, graph: this.graph, accounts: this.accounts, library: this.library } = deps);
     const { store, clock, logger, graph, accounts, library } = deps;
-    this.store = store;
-    this.logger = logger;
     this.quota = new Quota({ store, clock, logger, graph, accounts });
     this.leases = new LeaseKeeper(store, clock, logger);
     this.callFor = callForPost(store, accounts);
@@ -47,7 +53,7 @@ export class Publisher {
   }
 
   async createPost(caller: Caller, request: PublishRequest, wait: WaitOptions = {}): Promise<PostStatusView> {
-    const { accounts, library, store } = this.deps;
+    const { accounts, library, store } = this;
     const account = accounts.resolve(caller, request.account);
     if (request.idempotencyKey) {
       const existing = store.posts.findByIdempotencyKey(caller.owner, request.idempotencyKey);
@@ -84,7 +90,7 @@ export class Publisher {
       await quotaGate;
     } catch (err) {
       await this.runner.stop(post.id, 'the publishing quota is used up');
-      failPost({ store, clock: this.deps.clock, logger: this.logger }, post, err);
+      failPost({ store, clock: this.clock, logger: this.logger }, post, err);
       throw err;
     }
     return this.waitAndView(post.id, wait, false);
@@ -105,7 +111,7 @@ export class Publisher {
   }
 
   async publishingLimit(caller: Caller, accountArg: string | undefined, signal?: AbortSignal): Promise<PublishingLimitView> {
-    return this.quota.limitView(caller, this.deps.accounts.resolve(caller, accountArg), signal);
+    return this.quota.limitView(caller, this.accounts.resolve(caller, accountArg), signal);
   }
 
   /** Resumes every post that was in flight when the server stopped (called once at start). */
@@ -129,7 +135,7 @@ export class Publisher {
   }
 
   private async waitAndView(postId: string, wait: WaitOptions, replayed: boolean): Promise<PostStatusView> {
-    const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, wait.waitMs ?? this.deps.config.publishWaitMs));
+    const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, wait.waitMs ?? this.config.publishWaitMs));
     await this.runner.wait(postId, waitMs, wait.signal, wait.progress);
     const post = this.store.posts.getById(postId)!;
     const account = this.store.accounts.get(post.owner, post.accountId);
@@ -147,7 +153,7 @@ export class Publisher {
     if (post.mediaId && post.permalink) return;
     try {
       if (!post.mediaId) {
-        const found = await findPublishedMedia({ graph: this.deps.graph, store: this.store, call: this.callFor }, post, signal);
+        const found = await findPublishedMedia({ graph: this.graph, store: this.store, call: this.callFor }, post, signal);
         if (!found) return;
         this.store.transaction(() => {
           this.store.posts.recordMedia(post.id, { mediaId: found.id, permalink: found.permalink ?? null });
@@ -156,7 +162,7 @@ export class Publisher {
         return;
       }
       const mediaId = post.mediaId;
-      const p = await this.callFor(post, (auth) => getMediaPermalink(this.deps.graph, auth, mediaId, signal));
+      const p = await this.callFor(post, (auth) => getMediaPermalink(this.graph, auth, mediaId, signal));
       if (p.permalink) this.store.posts.recordMedia(post.id, { permalink: p.permalink });
     } catch (err) {
       this.logger.debug('could not complete post details', { post: post.id, error: describeError(err).message });

@@ -3,7 +3,7 @@
  * found in the folders, the media prepared and checked by the library, and the checks that need the
  * media's kind all add to one list of issues, thrown at once (nothing is sent before that).
  */
-import { describeError, type AppError } from '../../errors.js';
+import { AppError, describeError } from '../../errors.js';
 import type { UserTag } from '../../instagram/publishing.js';
 import { checkAltText, checkCaption, checkCarouselSize, LIMITS, type TargetKind } from '../../media/index.js';
 import type { AccountRecord, PostInput, PostKind, PostSettings, StoredMedia } from '../../store/index.js';
@@ -36,7 +36,7 @@ export async function planPost(library: MediaLibrary, caller: Caller, account: A
     try {
       for (const file of await library.discover(caller.owner, request.autoDiscover, kinds)) sources.push({ source: file });
     } catch (err) {
-      issues.push({ field: 'auto_discover', code: (err as AppError).code ?? 'auto_discover', message: messageWithHint(err), fixable: false });
+      issues.push({ field: 'auto_discover', code: err instanceof AppError ? err.code : 'auto_discover', message: messageWithHint(err), fixable: false });
     }
   }
   issues.push(...checkSources(request.surface, sources.length));
@@ -50,7 +50,7 @@ export async function planPost(library: MediaLibrary, caller: Caller, account: A
     try {
       prepared = await library.prepare(caller.owner, prepareItems, { fixMedia: request.fixMedia });
     } catch (err) {
-      const nested = (err as AppError).details?.issues as ValidationIssue[] | undefined;
+      const nested = err instanceof AppError ? (err.details?.issues as ValidationIssue[] | undefined) : undefined;
       if (nested) issues.push(...nested);
       else throw err;
     }

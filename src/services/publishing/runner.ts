@@ -72,8 +72,15 @@ export interface RunnerDeps {
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
   private closing = false;
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly library: MediaLibrary;
+  private readonly leases: LeaseKeeper;
 
-  constructor(private readonly deps: RunnerDeps) {}
+  constructor(private readonly deps: RunnerDeps) {
+    ({ store: this.store, clock: this.clock, logger: this.logger, library: this.library, leases: this.leases } = deps);
+  }
 
   isRunning(postId: string): boolean {
     return this.jobs.has(postId);
@@ -84,7 +91,7 @@ export class JobRunner {
     const running = this.jobs.get(post.id);
     if (running) return running;
     if (this.closing) return undefined;
-    const lease = this.deps.leases.acquire(post.id);
+    const lease = this.leases.acquire(post.id);
     if (!lease) return undefined;
     const job: Job = {
       postId: post.id,
@@ -101,10 +108,10 @@ export class JobRunner {
     };
     this.jobs.set(post.id, job);
     job.promise = this.drive(job)
-      .catch((err: unknown) => this.deps.logger.error('publishing job crashed; the post stays as stored and is resumed on the next start', { post: job.postId, error: err instanceof Error ? err.stack : String(err) }))
+      .catch((err: unknown) => this.logger.error('publishing job crashed; the post stays as stored and is resumed on the next start', { post: job.postId, error: err instanceof Error ? err.stack : String(err) }))
       .finally(() => {
-        for (const token of job.hostedTokens) this.deps.library.revoke(token);
-        this.deps.leases.release(job.lease);
+        for (const token of job.hostedTokens) this.library.revoke(token);
+        this.leases.release(job.lease);
         this.jobs.delete(job.postId);
         for (const waiter of [...job.waiters]) waiter.done();
       });
@@ -124,7 +131,7 @@ export class JobRunner {
     if (!job || waitMs <= 0 || signal?.aborted) return;
     await new Promise<void>((resolve) => {
       const waiter: Waiter = {
-        deadline: this.deps.clock.now() + waitMs,
+        deadline: this.clock.now() + waitMs,
         ...(progress ? { progress } : {}),
         done: () => {
           job.waiters.delete(waiter);
@@ -151,7 +158,7 @@ export class JobRunner {
   }
 
   private async drive(job: Job): Promise<void> {
-    const { store, logger } = this.deps;
+    const { store, logger } = this;
     const scope = this.scopeFor(job);
     for (;;) {
       const post = store.posts.getById(job.postId);
@@ -187,14 +194,15 @@ export class JobRunner {
           store.posts.updateRuntime(job.postId, { note: `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.` });
           return;
         }
-        failPost({ store, clock: this.deps.clock, logger, fence: job.lease }, post, err);
+        failPost({ store, clock: this.clock, logger, fence: job.lease }, post, err);
         return;
       }
     }
   }
 
   private scopeFor(job: Job): StepScope {
-    const { store, clock, logger, graph, library, quota, leases, call, accountOf } = this.deps;
+    const { store, clock, logger, library, leases } = this;
+    const { graph, quota, call, accountOf } = this.deps;
     const signal = job.controller.signal;
     const renewLease = () => {
       if (!leases.renew(job.lease)) job.controller.abort(new Error('another server process took the post over'));
@@ -235,7 +243,7 @@ export class JobRunner {
 
   /** Resolves waiters whose time is up (time only moves between steps, so this runs after each). */
   private tick(job: Job): void {
-    const now = this.deps.clock.now();
+    const now = this.clock.now();
     for (const waiter of [...job.waiters]) if (now >= waiter.deadline) waiter.done();
   }
 
@@ -247,7 +255,7 @@ export class JobRunner {
     for (const waiter of job.waiters) void waiter.progress?.report(percent, 100, message);
     if (v - job.persistedProgress >= 0.02 || v === 1) {
       job.persistedProgress = v;
-      this.deps.store.posts.setProgress(job.postId, v);
+      this.store.posts.setProgress(job.postId, v);
     }
     this.tick(job);
   }
