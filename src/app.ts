@@ -14,7 +14,8 @@ import { MediaHost } from './media/host.js';
 import { AccountService } from './services/accounts.js';
 import { MediaLibrary } from './services/mediaLibrary.js';
 import { Publisher } from './services/publishing/index.js';
-import { Reader } from './services/reader.js';
+import { Commenting } from './services/commenting.js';
+import { createReading, type ReadingServices } from './services/reading/index.js';
 import type { SandboxEmulator } from './sandbox.js';
 
 export interface App {
@@ -27,7 +28,9 @@ export interface App {
   accounts: AccountService;
   library: MediaLibrary;
   publisher: Publisher;
-  reader: Reader;
+  /** Reading by area: posts, insights, comments, discovery, rateLimits. */
+  reading: ReadingServices;
+  commenting: Commenting;
   /** The in-process emulator in sandbox mode. */
   sandbox?: SandboxEmulator;
   /** Tells the app where its HTTP listener is (in sandbox mode local media is served from there). */
@@ -84,7 +87,8 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   const accounts = new AccountService({ config, clock, logger: logger.child({ component: 'accounts' }), store, graph, sandbox });
   const library = new MediaLibrary({ config, clock, logger: logger.child({ component: 'media' }), store, mediaHost });
   const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
-  const reader = new Reader({ config, clock, logger: logger.child({ component: 'reader' }), store, graph, accounts });
+  const reading = createReading({ clock, store, graph, accounts });
+  const commenting = new Commenting({ store, graph, accounts });
 
   const timers: Timer[] = [];
   let closed = false;
@@ -98,7 +102,8 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     accounts,
     library,
     publisher,
-    reader,
+    reading,
+    commenting,
     sandbox,
     async attachHttp(handle) {
       if (!config.publicUrl && config.sandbox) mediaHost.setPublicBaseUrl(handle.url);

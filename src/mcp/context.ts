@@ -7,7 +7,8 @@ import type { AccountService } from '../services/accounts.js';
 import type { MediaLibrary } from '../services/mediaLibrary.js';
 import type { Progress } from '../services/progress.js';
 import type { Publisher } from '../services/publishing/index.js';
-import type { Reader } from '../services/reader.js';
+import type { Commenting } from '../services/commenting.js';
+import type { ReadingServices } from '../services/reading/index.js';
 import type { AppConfig } from '../config.js';
 import { redact, withForwarding, type Logger, type LogLevel } from '../log.js';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
@@ -18,11 +19,11 @@ import type { Extra } from './tool.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 /** The services a tool may call: tools see these, never the store, the Graph client or the App. */
-export interface Services {
+export interface Services extends ReadingServices {
   accounts: AccountService;
   publisher: Publisher;
   library: MediaLibrary;
-  reader: Reader;
+  commenting: Commenting;
 }
 
 export interface ToolContext {
@@ -80,7 +81,7 @@ export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => P
     const agent = app.config.agentOverride ?? client?.name ?? 'default';
     const owner = opts.ownerFor(extra);
     return {
-      services: { accounts: app.accounts, publisher: app.publisher, library: app.library, reader: app.reader },
+      services: { accounts: app.accounts, publisher: app.publisher, library: app.library, ...app.reading, commenting: app.commenting },
       owner,
       agent,
       signal: extra.signal,

@@ -41,33 +41,34 @@ export interface Caller {
   agent: string;
 }
 
-export interface AccountView {
+/** A connected account as tools may show it: the record without its token, and this agent's toggle. */
+export interface ConnectedAccount {
   id: string;
   username: string;
   name: string | null;
-  /** BUSINESS | MEDIA_CREATOR from Instagram Login's /me; absent when unknown (graph.facebook.com has no such field). */
-  account_type?: string;
-  login_type: LoginType;
-  followers_count: number | null;
-  follows_count: number | null;
-  media_count: number | null;
+  /** BUSINESS | MEDIA_CREATOR from Instagram Login's /me; null when unknown (graph.facebook.com has no such field). */
+  accountType: string | null;
+  loginType: LoginType;
+  followersCount: number | null;
+  followsCount: number | null;
+  mediaCount: number | null;
   status: AccountRecord['status'];
-  status_reason: string | null;
+  statusReason: string | null;
   enabled: boolean;
-  token_expires_at: string | null;
-  page_id: string | null;
-  resource_uri: string;
+  /** Epoch ms; null when unknown (an imported token). */
+  tokenExpiresAt: number | null;
+  pageId: string | null;
 }
 
 export interface PageWithoutInstagram {
-  page_id: string;
+  pageId: string;
   name: string;
 }
 
 export interface ConnectResult {
-  connected: AccountView[];
-  pages_without_instagram: PageWithoutInstagram[];
-  login_type: LoginType;
+  connected: ConnectedAccount[];
+  pagesWithoutInstagram: PageWithoutInstagram[];
+  loginType: LoginType;
 }
 
 /** What to do about a Facebook Page without a linked Instagram professional account (one line). */
@@ -76,9 +77,10 @@ export const LINK_PAGE_HOWTO =
 
 export interface LoginStart {
   state: string;
-  login_type: LoginType;
-  authorization_url: string;
-  expires_at: string;
+  loginType: LoginType;
+  authorizationUrl: string;
+  /** Epoch ms. */
+  expiresAt: number;
   /** How the redirect comes back: a listener of ours, the HTTP route, or the user pasting the URL. */
   callback: 'local_listener' | 'http_route' | 'paste_only';
 }
@@ -102,22 +104,21 @@ export class AccountService {
 
   // ---------------------------------------------------------------- views
 
-  view(account: AccountRecord, enabled: boolean): AccountView {
+  view(account: AccountRecord, enabled: boolean): ConnectedAccount {
     return {
       id: account.id,
       username: account.username,
       name: account.name,
-      ...(account.accountType ? { account_type: account.accountType } : {}),
-      login_type: account.loginType,
-      followers_count: account.followersCount,
-      follows_count: account.followsCount,
-      media_count: account.mediaCount,
+      accountType: account.accountType || null,
+      loginType: account.loginType,
+      followersCount: account.followersCount,
+      followsCount: account.followsCount,
+      mediaCount: account.mediaCount,
       status: account.status,
-      status_reason: account.statusReason,
+      statusReason: account.statusReason,
       enabled,
-      token_expires_at: account.tokenExpiresAt ? new Date(account.tokenExpiresAt).toISOString() : null,
-      page_id: account.pageId,
-      resource_uri: `instagram://accounts/${account.id}`,
+      tokenExpiresAt: account.tokenExpiresAt || null,
+      pageId: account.pageId,
     };
   }
 
@@ -132,7 +133,7 @@ export class AccountService {
 
   /** The owner's Facebook Pages without a linked Instagram account, as the latest Facebook login found them. */
   pagesWithoutInstagram(caller: Pick<Caller, 'owner'>): PageWithoutInstagram[] {
-    return this.o.store.unlinkedFacebookPages.list(caller.owner).map((p) => ({ page_id: p.pageId, name: p.name }));
+    return this.o.store.unlinkedFacebookPages.list(caller.owner).map((p) => ({ pageId: p.pageId, name: p.name }));
   }
 
   /**
@@ -358,13 +359,13 @@ export class AccountService {
         ? buildInstagramAuthorizeUrl({ authorizeUrl: this.o.config.urls.instagramAuthorize, appId: app.appId, redirectUri, state, codeChallenge: pkce.codeChallenge })
         : buildFacebookDialogUrl({ dialogBaseUrl: this.o.config.urls.facebookDialog, apiVersion: this.o.config.apiVersion, appId: app.appId, redirectUri, state });
     const callback = this.o.sandbox ? 'paste_only' : await this.ensureCallbackRoute(redirectUri);
-    return { state, login_type: loginType, authorization_url: authorizationUrl, expires_at: new Date(session.expiresAt).toISOString(), callback };
+    return { state, loginType, authorizationUrl, expiresAt: session.expiresAt, callback };
   }
 
   /** In the sandbox the emulator plays the browser: it approves the login and returns the redirect. */
   async completeInSandbox(caller: Caller, start: LoginStart): Promise<ConnectResult> {
     if (!this.o.sandbox) throw new AppError('not_sandbox', 'Only the sandbox completes logins by itself.');
-    const redirected = await this.o.sandbox.completeAuthorization(start.authorization_url);
+    const redirected = await this.o.sandbox.completeAuthorization(start.authorizationUrl);
     return this.completeLogin(caller, redirected);
   }
 
@@ -432,7 +433,7 @@ export class AccountService {
       pageId: null,
       profile,
     });
-    return { connected: [this.view(account, true)], pages_without_instagram: [], login_type: 'instagram' };
+    return { connected: [this.view(account, true)], pagesWithoutInstagram: [], loginType: 'instagram' };
   }
 
   private async finishFacebookLogin(who: Caller, code: string, redirectUri: string): Promise<ConnectResult> {
@@ -472,8 +473,8 @@ export class AccountService {
     });
     return {
       connected: connected.map((a) => this.view(a, true)),
-      pages_without_instagram: withoutIg.map((p) => ({ page_id: p.pageId, name: p.name })),
-      login_type: 'facebook',
+      pagesWithoutInstagram: withoutIg.map((p) => ({ pageId: p.pageId, name: p.name })),
+      loginType: 'facebook',
     };
   }
 
@@ -565,7 +566,7 @@ export class AccountService {
         throw err;
       });
       const account = this.saveAccount(caller, { id: profile.igUserId, loginType: 'instagram', accessToken: token, issuedAt: now, expiresAt: null, pageId: null, profile });
-      return { connected: [this.view(account, true)], pages_without_instagram: [], login_type: 'instagram' };
+      return { connected: [this.view(account, true)], pagesWithoutInstagram: [], loginType: 'instagram' };
     }
     let expiresIn: number | null = null;
     const app = this.o.config.facebookApp;
@@ -619,8 +620,8 @@ export class AccountService {
       const result = await this.completeLogin(null, url);
       const names = result.connected.map((a) => `@${escapeHtml(a.username)}`).join(', ') || 'no Instagram account';
       let body = `<p>Connected ${names}. You can close this tab and return to your assistant.</p>`;
-      if (result.pages_without_instagram.length) {
-        const items = result.pages_without_instagram.map((p) => `<li>${escapeHtml(p.name)} <small>(Page ${escapeHtml(p.page_id)})</small></li>`).join('');
+      if (result.pagesWithoutInstagram.length) {
+        const items = result.pagesWithoutInstagram.map((p) => `<li>${escapeHtml(p.name)} <small>(Page ${escapeHtml(p.pageId)})</small></li>`).join('');
         body += `<p>These Facebook Pages have no linked Instagram professional account, so they were not connected:</p><ul>${items}</ul><p>To connect one, ${escapeHtml(LINK_PAGE_HOWTO)}.</p>`;
       }
       return { status: 200, html: page('Connected', body) };

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { defineTool } from '../mcp/tool.js';
 import type { ToolContext } from '../mcp/context.js';
 import { AppError } from '../errors.js';
-import { LINK_PAGE_HOWTO, type PageWithoutInstagram } from '../services/accounts.js';
+import { LINK_PAGE_HOWTO, type ConnectResult, type ConnectedAccount, type PageWithoutInstagram } from '../services/accounts.js';
+import { accountUri, iso } from './shapes.js';
 
 const accountView = z.object({
   id: z.string(),
@@ -30,11 +31,34 @@ const accountView = z.object({
     .optional(),
 });
 
+const pageWithoutInstagram = z.object({ page_id: z.string(), name: z.string() });
 const pagesWithoutInstagram = z
-  .array(z.object({ page_id: z.string(), name: z.string() }))
+  .array(pageWithoutInstagram)
   .describe('Facebook Pages the user manages that have no linked Instagram professional account, so no account came from them.');
 
 const caller = (ctx: ToolContext) => ({ owner: ctx.owner, agent: ctx.agent });
+
+/** The account as tools and the account resource show it. */
+export function accountOut(a: ConnectedAccount): z.infer<typeof accountView> {
+  return {
+    id: a.id,
+    username: a.username,
+    name: a.name,
+    ...(a.accountType ? { account_type: a.accountType } : {}),
+    login_type: a.loginType,
+    followers_count: a.followersCount,
+    follows_count: a.followsCount,
+    media_count: a.mediaCount,
+    status: a.status,
+    status_reason: a.statusReason,
+    enabled: a.enabled,
+    token_expires_at: a.tokenExpiresAt ? iso(a.tokenExpiresAt) : null,
+    page_id: a.pageId,
+    resource_uri: accountUri(a.id),
+  };
+}
+
+const pageOut = (p: PageWithoutInstagram): z.infer<typeof pageWithoutInstagram> => ({ page_id: p.pageId, name: p.name });
 
 /** The one-line how-to for Pages without an Instagram account, or '' when there are none. */
 function linkPagesStep(pages: PageWithoutInstagram[]): string {
@@ -68,12 +92,12 @@ export const authenticateTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
     const accounts = ctx.services.accounts;
-    const connected = (r: Awaited<ReturnType<typeof accounts.importToken>>, how: string) => ({
+    const connected = (r: ConnectResult, how: string) => ({
       status: 'connected' as const,
-      login_type: r.login_type,
-      connected: r.connected,
-      pages_without_instagram: r.pages_without_instagram,
-      next_step: [how, r.connected.length ? `Connected ${r.connected.map((a) => `@${a.username}`).join(', ')}.` : 'No Instagram account was found.', linkPagesStep(r.pages_without_instagram), 'Use instagram_accounts to see them.']
+      login_type: r.loginType,
+      connected: r.connected.map(accountOut),
+      pages_without_instagram: r.pagesWithoutInstagram.map(pageOut),
+      next_step: [how, r.connected.length ? `Connected ${r.connected.map((a) => `@${a.username}`).join(', ')}.` : 'No Instagram account was found.', linkPagesStep(r.pagesWithoutInstagram), 'Use instagram_accounts to see them.']
         .filter(Boolean)
         .join(' '),
     });
@@ -88,14 +112,15 @@ export const authenticateTool = defineTool({
       const result = await accounts.completeInSandbox(caller(ctx), start);
       return connected(result, 'Sandbox: the emulator approved the login in place of a browser (no real Instagram account involved).');
     }
-    const opened = await ctx.openUrl(start.authorization_url, 'Log in to Instagram to connect your account to this assistant.');
+    const opened = await ctx.openUrl(start.authorizationUrl, 'Log in to Instagram to connect your account to this assistant.');
     const waitMs = (args.wait_seconds ?? (opened === 'accepted' ? 120 : 0)) * 1000;
     if (waitMs > 0 && start.callback !== 'paste_only') {
       const outcome = await accounts.waitForSession(start.state, waitMs, ctx.signal);
       if (outcome === 'completed') {
-        const list = accounts.list(caller(ctx)).map((a) => accounts.view(a.account, a.enabled));
-        const pages = start.login_type === 'facebook' ? accounts.pagesWithoutInstagram(caller(ctx)) : [];
-        return { status: 'connected' as const, login_type: start.login_type, connected: list, pages_without_instagram: pages, next_step: ['Login completed in the browser.', linkPagesStep(pages)].filter(Boolean).join(' ') };
+        const list = accounts.list(caller(ctx)).map((a) => accountOut(accounts.view(a.account, a.enabled)));
+        const pages = start.loginType === 'facebook' ? accounts.pagesWithoutInstagram(caller(ctx)) : [];
+        const next = ['Login completed in the browser.', linkPagesStep(pages)].filter(Boolean).join(' ');
+        return { status: 'connected' as const, login_type: start.loginType, connected: list, pages_without_instagram: pages.map(pageOut), next_step: next };
       }
       if (outcome === 'failed') {
         throw new AppError('login_failed', 'The login in the browser did not complete.', 'Run instagram_authenticate again for a new link.');
@@ -107,13 +132,13 @@ export const authenticateTool = defineTool({
         : 'After approving, the account connects by itself (check with instagram_accounts). If the browser shows an error page instead, pass its address-bar URL as callback_url.';
     return {
       status: 'awaiting_user' as const,
-      login_type: start.login_type,
-      authorization_url: start.authorization_url,
+      login_type: start.loginType,
+      authorization_url: start.authorizationUrl,
       state: start.state,
-      expires_at: start.expires_at,
+      expires_at: iso(start.expiresAt),
       connected: [],
       pages_without_instagram: [],
-      next_step: `Give the user this link to open in a browser (valid 10 minutes): ${start.authorization_url} — ${how}`,
+      next_step: `Give the user this link to open in a browser (valid 10 minutes): ${start.authorizationUrl} — ${how}`,
     };
   },
 });
@@ -147,9 +172,9 @@ export const accountsTool = defineTool({
       let analytics: z.infer<typeof accountView>['analytics'];
       if (account.status === 'active' && account.accessToken) {
         if (args.refresh) account = await svc.refreshProfile(caller(ctx), account, ctx.signal);
-        if (args.include_analytics) analytics = await ctx.services.reader.accountSummary(caller(ctx), account, ctx.signal);
+        if (args.include_analytics) analytics = await ctx.services.insights.weekSummary(caller(ctx), account, ctx.signal);
       }
-      out.push({ ...svc.view(account, entry.enabled), ...(analytics ? { analytics } : {}) });
+      out.push({ ...accountOut(svc.view(account, entry.enabled)), ...(analytics ? { analytics } : {}) });
     }
     const pages = svc.pagesWithoutInstagram(caller(ctx));
     const steps = [
@@ -160,7 +185,7 @@ export const accountsTool = defineTool({
     return {
       accounts: out,
       count: out.length,
-      ...(pages.length ? { pages_without_instagram: pages } : {}),
+      ...(pages.length ? { pages_without_instagram: pages.map(pageOut) } : {}),
       ...(steps.length ? { next_step: steps.join(' ') } : {}),
     };
   },
@@ -176,7 +201,7 @@ export const setAccountEnabledTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const account = ctx.services.accounts.setEnabled(caller(ctx), args.account, args.enabled);
-    return { account: ctx.services.accounts.view(account, args.enabled), agent: ctx.agent };
+    return { account: accountOut(ctx.services.accounts.view(account, args.enabled)), agent: ctx.agent };
   },
 });
 
@@ -190,7 +215,7 @@ export const disconnectTool = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const account = ctx.services.accounts.disconnect(caller(ctx), args.account);
-    return { account: ctx.services.accounts.view(account, true), next_step: `@${account.username} is disconnected; its history is kept. Run instagram_authenticate to connect it again.` };
+    return { account: accountOut(ctx.services.accounts.view(account, true)), next_step: `@${account.username} is disconnected; its history is kept. Run instagram_authenticate to connect it again.` };
   },
 });
 

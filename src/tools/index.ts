@@ -1,7 +1,21 @@
 /** Every tool, in the order clients list them. Toolset selection and read-only filtering happen in server.ts. */
 import type { ToolDefinition } from '../mcp/tool.js';
 import { accountTools } from './accounts.js';
+import { commentTools } from './comments.js';
+import { commentingTools } from './commenting.js';
+import { discoveryTools } from './discovery.js';
+import { insightTools } from './insights.js';
+import { limitTools } from './limits.js';
+import { postTools } from './posts.js';
 import { publishingTools } from './publishing.js';
-import { readingTools } from './reading.js';
 
-export const allTools: ToolDefinition[] = [...accountTools, ...publishingTools, ...readingTools] as unknown as ToolDefinition[];
+export const allTools: ToolDefinition[] = [
+  ...accountTools,
+  ...publishingTools,
+  ...postTools,
+  ...insightTools,
+  ...commentTools,
+  ...commentingTools,
+  ...discoveryTools,
+  ...limitTools,
+] as unknown as ToolDefinition[];

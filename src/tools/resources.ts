@@ -10,12 +10,41 @@ import type { ToolContext } from '../mcp/context.js';
 import type { Extra } from '../mcp/tool.js';
 import { redact } from '../log.js';
 import { protocolError } from '../mcp/results.js';
+import type { PostResource, TrackedPost } from '../services/reading/posts.js';
+import { accountOut } from './accounts.js';
+import { postOut } from './posts.js';
+import { accountUri, iso, postUri, truncate } from './shapes.js';
 
 /** JSON-RPC code the MCP specification uses for "resource not found". */
 const RESOURCE_NOT_FOUND = -32002;
 
 function jsonContents(uri: URL, payload: Record<string, unknown>): ReadResourceResult {
   return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(payload, null, 2) }] };
+}
+
+function trackedOut(p: TrackedPost): Record<string, unknown> {
+  return {
+    id: p.id,
+    account_id: p.accountId,
+    kind: p.kind,
+    state: p.state,
+    progress: p.progress,
+    caption: p.caption,
+    media_id: p.mediaId,
+    permalink: p.permalink,
+    created_at: iso(p.createdAt),
+    published_at: p.publishedAt ? iso(p.publishedAt) : null,
+    error: p.error,
+  };
+}
+
+function postResourceOut(r: PostResource): Record<string, unknown> {
+  return {
+    ...(r.tracked ? { post: trackedOut(r.tracked) } : {}),
+    ...(r.media ? { media: postOut(r.media, 'full') } : {}),
+    ...(r.mediaError !== undefined ? { media_error: r.mediaError } : {}),
+    ...(r.account ? { account: { ...r.account, resource_uri: accountUri(r.account.id) } } : {}),
+  };
 }
 
 function variable(value: string | string[] | undefined): string {
@@ -39,7 +68,14 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     new ResourceTemplate('instagram://accounts/{id}', {
       list: async (extra) => {
         const { ctx, caller } = await who(extra);
-        return { resources: ctx.services.reader.listAccountResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
+        const resources = ctx.services.posts.accounts(caller).map((a) => ({
+          uri: accountUri(a.id),
+          name: `@${a.username}`,
+          title: `Instagram account @${a.username}`,
+          description: `${a.loginType === 'facebook' ? 'Facebook Login' : 'Instagram Login'} · ${a.status}${a.followersCount !== null ? ` · ${a.followersCount} followers` : ''}`,
+          mimeType: 'application/json',
+        }));
+        return { resources };
       },
     }),
     {
@@ -50,7 +86,9 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     async (uri, variables, extra) => {
       const { ctx, caller } = await who(extra);
       try {
-        return jsonContents(uri, ctx.services.reader.readAccountResource(caller, variable(variables['id'])));
+        const { account, recentPosts } = ctx.services.posts.account(caller, variable(variables['id']));
+        const recent = recentPosts.map((p) => ({ id: p.id, kind: p.kind, state: p.state, media_id: p.mediaId, permalink: p.permalink, resource_uri: postUri(p.id), created_at: iso(p.createdAt) }));
+        return jsonContents(uri, { account: accountOut(account), recent_tracked_posts: recent });
       } catch (err) {
         throw notFound(err);
       }
@@ -62,7 +100,14 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     new ResourceTemplate('instagram://posts/{id}', {
       list: async (extra) => {
         const { ctx, caller } = await who(extra);
-        return { resources: ctx.services.reader.listPostResources(caller).map((r) => ({ ...r, mimeType: 'application/json' })) };
+        const resources = ctx.services.posts.trackedPosts(caller).map(({ username, post: p }) => ({
+          uri: postUri(p.id),
+          name: `${p.kind} ${p.id}`,
+          title: `${p.kind} by @${username} (${p.state})`,
+          description: p.caption ? truncate(p.caption, 100) : `${p.kind} created ${iso(p.createdAt)}`,
+          mimeType: 'application/json',
+        }));
+        return { resources };
       },
     }),
     {
@@ -74,7 +119,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     async (uri, variables, extra) => {
       const { ctx, caller } = await who(extra);
       try {
-        return jsonContents(uri, await ctx.services.reader.readPostResource(caller, variable(variables['id']), extra.signal));
+        return jsonContents(uri, postResourceOut(await ctx.services.posts.resource(caller, variable(variables['id']), extra.signal)));
       } catch (err) {
         throw notFound(err);
       }

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { deprecatedMetrics, mediaKindOf, toInsightRows, ACCOUNT_METRICS, MEDIA_METRICS, DEPRECATED_METRICS } from '../../src/instagram/insights.js';
 import { isValidUsername } from '../../src/instagram/discovery.js';
-import { parseTimeArg, untrusted } from '../../src/services/reader.js';
+import { parseTimeArg } from '../../src/services/reading/time.js';
+import { untrusted } from '../../src/tools/shapes.js';
 
 describe('toInsightRows', () => {
   it('reads the documented media sample: lifetime values and a breakdown without double-counting the total', () => {

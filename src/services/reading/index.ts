@@ -1,0 +1,28 @@
+/** Reading by area: posts, insights, comments, discovery and the API budget, built together. */
+import { CommentReader } from './comments.js';
+import { DiscoveryReader } from './discovery.js';
+import type { ReadingOptions } from './graphCall.js';
+import { InsightsReader } from './insights.js';
+import { RateLimitReader } from './limits.js';
+import { PostReader } from './posts.js';
+
+export interface ReadingServices {
+  posts: PostReader;
+  insights: InsightsReader;
+  comments: CommentReader;
+  discovery: DiscoveryReader;
+  rateLimits: RateLimitReader;
+}
+
+export function createReading(o: ReadingOptions): ReadingServices {
+  const discovery = new DiscoveryReader(o);
+  return {
+    posts: new PostReader(o),
+    insights: new InsightsReader(o),
+    comments: new CommentReader(o),
+    discovery,
+    rateLimits: new RateLimitReader(o, discovery),
+  };
+}
+
+export type { ReadingOptions } from './graphCall.js';
