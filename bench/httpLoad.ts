@@ -15,7 +15,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { startHttpServer } from '../src/mcp/http.js';
+import { startHttpServer } from '../src/transports/http.js';
 import { median, quantile, startBenchApp } from './setup.js';
 
 export interface LoadStats {

@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createApp, type App } from '../src/app.js';
 import { createServer } from '../src/server.js';
-import { startHttpServer, type HttpServerHandle } from '../src/mcp/http.js';
+import { startHttpServer, type HttpServerHandle } from '../src/transports/http.js';
 import { createEmulator, type Emulator, type EmulatorOptions, type LoggedRequest } from '../src/emulator/index.js';
 import { createLogger } from '../src/log.js';
 import { emulatorEnv } from '../tests/helpers/harness.js';

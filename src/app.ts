@@ -12,6 +12,7 @@ import { openStore, type Store } from './store/index.js';
 import { GraphHttp } from './instagram/http.js';
 import { MediaHost } from './media/host.js';
 import { AccountService } from './services/accounts.js';
+import { LocalCallbackListeners } from './transports/callbackListener.js';
 import { MediaLibrary } from './services/mediaLibrary.js';
 import { Publisher } from './services/publishing/index.js';
 import { Commenting } from './services/commenting.js';
@@ -84,7 +85,9 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     logger: logger.child({ component: 'graph' }),
   });
   const mediaHost = new MediaHost({ publicBaseUrl: config.publicUrl, clock, logger: logger.child({ component: 'media-host' }) });
-  const accounts = new AccountService({ config, clock, logger: logger.child({ component: 'accounts' }), store, graph, sandbox });
+  // The OAuth callback listener (transports/) and, in sandbox mode, the emulator playing the browser are handed in.
+  const callbackListeners = new LocalCallbackListeners({ transport: config.transport, clock, logger: logger.child({ component: 'accounts' }) });
+  const accounts = new AccountService({ config, clock, logger: logger.child({ component: 'accounts' }), store, graph, callbackListeners, sandboxLogin: sandbox });
   const library = new MediaLibrary({ config, clock, logger: logger.child({ component: 'media' }), store, mediaHost });
   const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
   const reading = createReading({ clock, store, graph, accounts });
@@ -107,7 +110,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     sandbox,
     async attachHttp(handle) {
       if (!config.publicUrl && config.sandbox) mediaHost.setPublicBaseUrl(handle.url);
-      accounts.setHttpListenerPort(handle.port);
+      callbackListeners.setHttpListenerPort(handle.port);
     },
     startBackground() {
       const repeat = (ms: number, fn: () => Promise<unknown> | unknown) => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { defaultDataDir } from './store/dataDir.js';
+import { defaultDataDir } from './paths.js';
 
 export const TOOLSETS = ['accounts', 'publishing', 'reading', 'insights', 'comments', 'discovery'] as const;
 export type Toolset = (typeof TOOLSETS)[number];

@@ -6,9 +6,8 @@
  * answers to `--help` and `--version`, which print to stdout and exit before anything is loaded.
  */
 import { readFileSync } from 'node:fs';
-import type { App } from './app.js';
 import type { AppConfig } from './config.js';
-import type { HttpServerHandle } from './mcp/http.js';
+import type { Lifecycle } from './transports/lifecycle.js';
 
 /** The version in package.json, one level above both src/ and dist/. */
 function packageVersion(): string {
@@ -40,6 +39,9 @@ see the Configuration section of the README for all of them.
 In stdio mode stdout carries MCP messages only; logs go to stderr.
 `;
 
+/** Set once the configuration is loaded: from then on, stopping closes what the transport opened. */
+let lifecycle: Lifecycle | undefined;
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -51,11 +53,10 @@ async function main(): Promise<void> {
     return;
   }
   // Loaded only now, so that --help and --version answer without loading the SDK, zod and the tools.
-  const [{ StdioServerTransport }, { ConfigError, loadConfig, parseCliFlags }, { createLogger }, { createServer }] = await Promise.all([
-    import('@modelcontextprotocol/sdk/server/stdio.js'),
+  const [{ ConfigError, loadConfig, parseCliFlags }, { createLogger }, { createLifecycle }] = await Promise.all([
     import('./config.js'),
     import('./log.js'),
-    import('./server.js'),
+    import('./transports/lifecycle.js'),
   ]);
   let config: AppConfig;
   try {
@@ -67,92 +68,22 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger({ level: config.logLevel });
-  // The store, the Graph client and the services are built just after start-up (or at the first tool
-  // call, whichever comes first), off the path of initialize and tools/list; tool calls wait for them.
-  let app: App | undefined;
-  let httpHandle: HttpServerHandle | undefined;
-  const build = async (): Promise<App> => {
-    const { createApp } = await import('./app.js');
-    app = await createApp(config, { logger });
-    // In stdio mode local media still needs an HTTP listener for Instagram (or the sandbox emulator) to fetch from.
-    if (config.transport === 'stdio' && (app.config.publicUrl || app.config.sandbox)) {
-      const { startHttpServer } = await import('./mcp/http.js');
-      httpHandle = await startHttpServer(app, { mediaOnly: true, port: app.config.sandbox && !app.config.publicUrl ? 0 : undefined });
-      await app.attachHttp(httpHandle);
-    }
-    return app;
-  };
-  let building: Promise<App> | undefined;
-  const startBuilding = (): Promise<App> => {
-    if (!building) {
-      building = build();
-      building.catch((err: unknown) => {
-        process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-        void shutdown(1);
-      });
-    }
-    return building;
-  };
-  let shuttingDown = false;
-  const shutdown = async (code = 0) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    await httpHandle?.close().catch(() => {});
-    await app?.close().catch(() => {});
-    process.exit(code);
-  };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  lifecycle = createLifecycle(createLogger({ level: config.logLevel }), (code) => process.exit(code));
+  const stop = lifecycle.shutdown;
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  // The transport builds the App and whatever listens; the lifecycle closes them when the process stops.
   if (config.transport === 'http') {
-    await startBuilding();
-    if (!app) return;
-    const { startHttpServer } = await import('./mcp/http.js');
-    httpHandle = await startHttpServer(app);
-    await app.attachHttp(httpHandle);
-    logger.info('serving MCP over HTTP', { mcp: `${httpHandle.url}/mcp`, sse: `${httpHandle.url}/sse`, auth: config.http.tokens.size > 0 || Boolean(config.http.oidcIssuer) });
-    app.startBackground();
-    return;
+    const { serveHttp } = await import('./transports/http.js');
+    await serveHttp(config, lifecycle);
+  } else {
+    const { serveStdio } = await import('./transports/stdio.js');
+    await serveStdio(config, lifecycle);
   }
-
-  // The first tool call builds the App if start-up has not yet: initialize and tools/list never wait for it.
-  const { server } = createServer({
-    config,
-    get ready() {
-      return startBuilding();
-    },
-  });
-  const transport = new StdioServerTransport();
-  transport.onclose = () => void shutdown(0);
-  process.stdin.on('end', () => void shutdown(0));
-  await server.connect(transport);
-  if (process.stdin.isTTY) printHowToConnect(config);
-  // Then build it on the next turn of the event loop, without waiting on any timer; a failure is
-  // reported (and the process stopped) by startBuilding.
-  setImmediate(() => {
-    startBuilding().then(
-      (built) => built.startBackground(),
-      () => {},
-    );
-  });
-}
-
-function printHowToConnect(config: AppConfig): void {
-  const lines = [
-    '',
-    'instagram-mcp is running over stdio, waiting for an MCP client on stdin/stdout.',
-    config.sandbox ? 'SANDBOX MODE: it talks to the built-in Instagram emulator; nothing reaches a real account.' : '',
-    'This process is meant to be started by an MCP client, not typed into. To connect one:',
-    '  - Claude Desktop: add the "instagram" entry of mcp.config.json to claude_desktop_config.json and restart it.',
-    '  - MCP Inspector: npx -y @modelcontextprotocol/inspector@0.21.2 node dist/index.js',
-    '  - Remote clients: node dist/index.js --transport http --port 8787  (then http://127.0.0.1:8787/mcp)',
-    'Options: instagram-mcp --help. Press Ctrl+C to stop.',
-    '',
-  ];
-  process.stderr.write(lines.filter((l, i) => l || i === 0 || i === lines.length - 1).join('\n'));
 }
 
 main().catch((err: unknown) => {
   process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  if (lifecycle) void lifecycle.shutdown(1);
+  else process.exit(1);
 });

@@ -3,8 +3,7 @@
  * toggle, disconnecting, and the token lifecycle (refresh before expiry, re-auth marking on 190).
  * Every read and write is scoped by owner.
  */
-import http from 'node:http';
-import type { Clock, Timer } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { AppConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { registerSecret, type Logger } from '../log.js';
@@ -27,7 +26,6 @@ import {
   refreshInstagramToken,
 } from '../instagram/oauth.js';
 import { detectLoginType, getIgUserProfile, getInstagramLoginProfile } from '../instagram/profile.js';
-import type { SandboxEmulator } from '../sandbox.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 /** Refresh a token this close to its expiry… */
@@ -85,20 +83,44 @@ export interface LoginStart {
   callback: 'local_listener' | 'http_route' | 'paste_only';
 }
 
+/** The small page the browser shows after the redirect. */
+export interface CallbackPage {
+  status: number;
+  html: string;
+}
+
+/**
+ * Who receives the browser's redirect: the HTTP listeners live in transports/ (callbackListener.ts),
+ * and the composition root hands them in, so this service opens no socket.
+ */
+export interface CallbackListeners {
+  /** Makes sure a redirect to redirectUri reaches `answer` for the next `forMs`, and says how it comes back. */
+  ensure(redirectUri: string, answer: (url: string) => Promise<CallbackPage>, forMs: number): Promise<LoginStart['callback']>;
+  /** No login is waiting any more: stop listening. */
+  stop(): void;
+}
+
+/** Sandbox mode: something plays the browser (the emulator, injected by the composition root). */
+export interface SandboxLogin {
+  /** Approves the login at the authorization URL and returns the URL the browser would be redirected to. */
+  completeAuthorization(authorizationUrl: string): Promise<string>;
+}
+
 export interface AccountServiceOptions {
   config: AppConfig;
   clock: Clock;
   logger: Logger;
   store: Store;
   graph: GraphHttp;
-  sandbox?: SandboxEmulator;
+  /** Without it, every login is completed by pasting the redirected URL. */
+  callbackListeners?: CallbackListeners;
+  /** Sandbox mode only: logins complete without a browser. */
+  sandboxLogin?: SandboxLogin;
 }
 
 export class AccountService {
   private readonly refreshing = new Map<string, Promise<AccountRecord>>();
-  private listener?: { servers: http.Server[]; closeTimer?: Timer };
   private readonly waiters = new Map<string, Array<() => void>>();
-  private httpListenerPort?: number;
 
   constructor(private readonly o: AccountServiceOptions) {}
 
@@ -358,14 +380,14 @@ export class AccountService {
       loginType === 'instagram'
         ? buildInstagramAuthorizeUrl({ authorizeUrl: this.o.config.urls.instagramAuthorize, appId: app.appId, redirectUri, state, codeChallenge: pkce.codeChallenge })
         : buildFacebookDialogUrl({ dialogBaseUrl: this.o.config.urls.facebookDialog, apiVersion: this.o.config.apiVersion, appId: app.appId, redirectUri, state });
-    const callback = this.o.sandbox ? 'paste_only' : await this.ensureCallbackRoute(redirectUri);
+    const callback = this.o.sandboxLogin || !this.o.callbackListeners ? 'paste_only' : await this.o.callbackListeners.ensure(redirectUri, (url) => this.handleCallbackRequest(url), SESSION_TTL_MS + 5_000);
     return { state, loginType, authorizationUrl, expiresAt: session.expiresAt, callback };
   }
 
   /** In the sandbox the emulator plays the browser: it approves the login and returns the redirect. */
   async completeInSandbox(caller: Caller, start: LoginStart): Promise<ConnectResult> {
-    if (!this.o.sandbox) throw new AppError('not_sandbox', 'Only the sandbox completes logins by itself.');
-    const redirected = await this.o.sandbox.completeAuthorization(start.authorizationUrl);
+    if (!this.o.sandboxLogin) throw new AppError('not_sandbox', 'Only the sandbox completes logins by itself.');
+    const redirected = await this.o.sandboxLogin.completeAuthorization(start.authorizationUrl);
     return this.completeLogin(caller, redirected);
   }
 
@@ -615,7 +637,7 @@ export class AccountService {
   }
 
   /** The browser's redirect: completes the login and answers with a small page for the person. */
-  async handleCallbackRequest(url: string): Promise<{ status: number; html: string }> {
+  async handleCallbackRequest(url: string): Promise<CallbackPage> {
     try {
       const result = await this.completeLogin(null, url);
       const names = result.connected.map((a) => `@${escapeHtml(a.username)}`).join(', ') || 'no Instagram account';
@@ -631,66 +653,10 @@ export class AccountService {
     }
   }
 
-  /**
-   * Makes sure someone will receive the browser's redirect: the HTTP transport's route, or in stdio mode
-   * a listener of ours on the redirect URI's localhost port while sessions are pending.
-   */
-  /** The app's own HTTP listener (HTTP mode, or the media listener in stdio mode) serves the callback path. */
-  setHttpListenerPort(port: number): void {
-    this.httpListenerPort = port;
-  }
-
-  private async ensureCallbackRoute(redirectUri: string): Promise<LoginStart['callback']> {
-    if (this.o.config.transport === 'http') return 'http_route';
-    const url = new URL(redirectUri);
-    if (this.httpListenerPort !== undefined && Number(url.port || 80) === this.httpListenerPort && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return 'http_route';
-    if (url.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return 'paste_only';
-    if (!this.listener) {
-      const handler: http.RequestListener = (req, res) => {
-        const reqUrl = new URL(req.url ?? '/', redirectUri);
-        if (reqUrl.pathname !== url.pathname) {
-          res.writeHead(404).end();
-          return;
-        }
-        void this.handleCallbackRequest(reqUrl.toString()).then((pageOut) => {
-          res.writeHead(pageOut.status, { 'content-type': 'text/html; charset=utf-8' });
-          res.end(pageOut.html);
-        });
-      };
-      const port = Number(url.port || 80);
-      // "localhost" may resolve to either loopback family in the user's browser: listen on both.
-      const hosts = url.hostname === 'localhost' ? ['127.0.0.1', '::1'] : [url.hostname.replace(/^\[|\]$/g, '')];
-      const servers: http.Server[] = [];
-      for (const host of hosts) {
-        const server = http.createServer(handler);
-        const ok = await new Promise<boolean>((resolve) => {
-          server.once('error', (err) => {
-            this.o.logger.warn('cannot listen for the OAuth callback; the user can paste the redirected URL instead', { host, port, error: err });
-            resolve(false);
-          });
-          server.listen(port, host, () => resolve(true));
-        });
-        if (ok) {
-          server.unref();
-          servers.push(server);
-        }
-      }
-      if (servers.length === 0) return 'paste_only';
-      this.listener = { servers };
-    }
-    // Listen until the newest session expires.
-    this.listener.closeTimer?.cancel();
-    this.listener.closeTimer = this.o.clock.setTimer(SESSION_TTL_MS + 5_000, () => this.maybeStopListener(true));
-    return 'local_listener';
-  }
-
+  /** The callback listener stays while any login is pending (or until the service closes). */
   private maybeStopListener(force = false): void {
-    if (!this.listener) return;
     if (!force && this.o.store.oauthSessions.hasPending()) return;
-    const { servers, closeTimer } = this.listener;
-    closeTimer?.cancel();
-    this.listener = undefined;
-    for (const server of servers) server.close();
+    this.o.callbackListeners?.stop();
   }
 
   async close(): Promise<void> {

@@ -4,12 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 export const ENCRYPTION_KEY_ENV = 'INSTAGRAM_MCP_ENCRYPTION_KEY';
 export const KEY_FILE_NAME = 'encryption.key';
-const APP_DIR = 'instagram-mcp';
 const KEY_BYTES = 32;
 const POSIX = process.platform !== 'win32';
 
@@ -110,25 +108,4 @@ function writeExclusive(file: string, content: string): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/**
- * The per-user data directory: `$XDG_DATA_HOME/instagram-mcp` or `~/.local/share/instagram-mcp`
- * (Linux and other Unix), `~/Library/Application Support/instagram-mcp` (macOS),
- * `%APPDATA%\instagram-mcp` (Windows). Parameters exist for tests.
- */
-export function defaultDataDir(
-  env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
-  home: string = os.homedir(),
-): string {
-  if (platform === 'win32') {
-    const appData = env.APPDATA && env.APPDATA.trim() !== '' ? env.APPDATA : path.win32.join(home, 'AppData', 'Roaming');
-    return path.win32.join(appData, APP_DIR);
-  }
-  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Application Support', APP_DIR);
-  // The XDG spec says relative values are invalid and must be ignored.
-  const xdg = env.XDG_DATA_HOME;
-  const base = xdg && path.posix.isAbsolute(xdg) ? xdg : path.posix.join(home, '.local', 'share');
-  return path.posix.join(base, APP_DIR);
 }

@@ -23,7 +23,7 @@ import type { TokenVault } from './vault.js';
 export * from './types.js';
 export { DuplicateIdempotencyKeyError, NotFoundError, StoreError } from './errors.js';
 export { DECRYPT_FAILED_MESSAGE, TokenVault, VaultError } from './vault.js';
-export { defaultDataDir, ensureDataDir, ENCRYPTION_KEY_ENV, KEY_FILE_NAME, loadOrCreateKey, parseKey } from './dataDir.js';
+export { ensureDataDir, ENCRYPTION_KEY_ENV, KEY_FILE_NAME, loadOrCreateKey, parseKey } from './dataDir.js';
 export { normalizeUsername } from './accounts.js';
 export { normalizeHashtag } from './hashtagSearches.js';
 export { isMediaId, newMediaId } from './media.js';

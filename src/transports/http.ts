@@ -10,10 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { App } from '../app.js';
+import { createApp, type App } from '../app.js';
+import type { AppConfig } from '../config.js';
 import { createServer } from '../server.js';
 import { describeError } from '../errors.js';
 import { createHttpAuthenticator, type Identity } from './auth.js';
+import type { Lifecycle } from './lifecycle.js';
 
 const MAX_JSON_BODY = 4 * 1024 * 1024;
 
@@ -236,4 +238,15 @@ export async function startHttpServer(app: App, options: HttpServerOptions = {})
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `--transport http`: builds the App, then serves MCP (and the media, upload and callback routes). */
+export async function serveHttp(config: AppConfig, lifecycle: Lifecycle): Promise<void> {
+  const app = await createApp(config, { logger: lifecycle.logger });
+  lifecycle.onShutdown(() => app.close());
+  const handle = await startHttpServer(app);
+  lifecycle.onShutdown(() => handle.close());
+  await app.attachHttp(handle);
+  lifecycle.logger.info('serving MCP over HTTP', { mcp: `${handle.url}/mcp`, sse: `${handle.url}/sse`, auth: config.http.tokens.size > 0 || Boolean(config.http.oidcIssuer) });
+  app.startBackground();
 }

@@ -12,7 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { freePort, startHarness, type Harness } from '../helpers/harness.js';
-import { startHttpServer } from '../../src/mcp/http.js';
+import { startHttpServer } from '../../src/transports/http.js';
 import { createEmulator } from '../../src/emulator/index.js';
 import { createServer } from '../../src/server.js';
 

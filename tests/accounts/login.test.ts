@@ -4,7 +4,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { freePort, startHarness, type Harness } from '../helpers/harness.js';
-import { startHttpServer } from '../../src/mcp/http.js';
+import { startHttpServer } from '../../src/transports/http.js';
 import type { VirtualClock } from '../../src/clock.js';
 import { createEmulator } from '../../src/emulator/index.js';
 import { createServer } from '../../src/server.js';

@@ -13,7 +13,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
 import { createServer } from '../../src/server.js';
-import { startHttpServer, type HttpServerHandle } from '../../src/mcp/http.js';
+import { startHttpServer, type HttpServerHandle } from '../../src/transports/http.js';
 import { silentLogger } from '../../src/log.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');

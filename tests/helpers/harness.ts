@@ -14,7 +14,7 @@ import { VirtualClock, systemClock, type Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
 import { createServer } from '../../src/server.js';
-import { startHttpServer, type HttpServerHandle } from '../../src/mcp/http.js';
+import { startHttpServer, type HttpServerHandle } from '../../src/transports/http.js';
 import { createEmulator, serverSettingsFor, type Emulator } from '../../src/emulator/index.js';
 import type { EmulatorOptions } from '../../src/emulator/types.js';
 import { createLogger, type Logger } from '../../src/log.js';

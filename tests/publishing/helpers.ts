@@ -8,7 +8,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { createLogger } from '../../src/log.js';
-import { startHttpServer } from '../../src/mcp/http.js';
+import { startHttpServer } from '../../src/transports/http.js';
 import { createServer } from '../../src/server.js';
 import type { LoggedRequest } from '../../src/emulator/index.js';
 import { startHarness, type CallOutcome, type Harness, type HarnessOptions } from '../helpers/harness.js';

@@ -15,7 +15,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VirtualClock } from '../../src/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
-import { startHttpServer, type HttpServerHandle } from '../../src/mcp/http.js';
+import { startHttpServer, type HttpServerHandle } from '../../src/transports/http.js';
 import { emulatorEnv, type CallOutcome } from '../helpers/harness.js';
 import { writeMp4 } from '../media/mp4.js';
 import { jpeg, postRow, PUBLISH, publishingHarness, requests, restartApp, sha256, type PublishingHarness, type Restarted } from './helpers.js';

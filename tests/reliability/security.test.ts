@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { allTools } from '../../src/tools/index.js';
 import type { ToolDefinition } from '../../src/mcp/tool.js';
-import { startHttpServer, type HttpServerHandle } from '../../src/mcp/http.js';
+import { startHttpServer, type HttpServerHandle } from '../../src/transports/http.js';
 import { VirtualClock } from '../../src/clock.js';
 import { createEmulator } from '../../src/emulator/index.js';
 import { startHarness, type CallOutcome, type Harness } from '../helpers/harness.js';

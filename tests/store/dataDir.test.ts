@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defaultDataDir, ensureDataDir, KEY_FILE_NAME, loadOrCreateKey } from '../../src/store/index.js';
+import { ensureDataDir, KEY_FILE_NAME, loadOrCreateKey } from '../../src/store/index.js';
+import { defaultDataDir } from '../../src/paths.js';
 import { tempDir } from './helpers.js';
 
 const posixOnly = process.platform === 'win32' ? it.skip : it;
