@@ -7,14 +7,78 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const ENCRYPTION_KEY_ENV = 'INSTAGRAM_MCP_ENCRYPTION_KEY';
+export const DATA_DIR_ENV = 'INSTAGRAM_MCP_DATA_DIR';
 export const KEY_FILE_NAME = 'encryption.key';
 const KEY_BYTES = 32;
 const POSIX = process.platform !== 'win32';
 
-/** Creates the data directory (and parents) readable by the current user only; tightens an existing one. */
+/** The data folder cannot be created or written; the message names the folder and the fix. */
+export class DataDirError extends Error {
+  override name = 'DataDirError';
+}
+
+/**
+ * Creates the data directory (and parents) readable by the current user only and tightens an existing
+ * one, after checking that a file can be created in it; a folder that cannot be used is a DataDirError.
+ */
 export function ensureDataDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (POSIX) fs.chmodSync(dir, 0o700);
+  try {
+    makeDirectories(path.resolve(dir));
+    probeWritable(dir);
+    if (POSIX && (fs.statSync(dir).mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+  } catch (error) {
+    throw new DataDirError(
+      `the data folder ${dir} cannot be used: ${describeFailure(error)}. ` +
+        `Set ${DATA_DIR_ENV} to a writable folder (one this user can create and write files in)`,
+    );
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Not `fs.mkdirSync(dir, {recursive: true})`: on a file system whose
+ * existing folders refuse new entries with ENOENT (procfs, sysfs) Node retries forever, synchronously,
+ * so the process spins and never even sees SIGTERM.
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let current = dir; fs.statSync(current, { throwIfNoEntry: false }) === undefined; current = path.dirname(current)) {
+    missing.unshift(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const folder of missing) {
+    try {
+      fs.mkdirSync(folder, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/** Creates and removes a file: a folder that exists is not yet one we can keep a database in. */
+function probeWritable(dir: string): void {
+  const probe = path.join(dir, `.write-check.${process.pid}.${randomBytes(4).toString('hex')}`);
+  fs.closeSync(fs.openSync(probe, 'wx', 0o600));
+  fs.rmSync(probe, { force: true });
+}
+
+/** What went wrong, said of the folder that refused the new entry (a parent while creating, else the folder itself). */
+function describeFailure(error: unknown): string {
+  const { code, path: entry } = error as NodeJS.ErrnoException;
+  if (!code || !entry) return error instanceof Error ? error.message : String(error);
+  const folder = path.dirname(entry);
+  switch (code) {
+    case 'ENOENT':
+      return `${folder} does not accept new entries (ENOENT: a virtual file system such as /proc or /sys, or a dangling link)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied in ${folder} (${code})`;
+    case 'EROFS':
+      return `${folder} is on a read-only file system (EROFS)`;
+    case 'ENOTDIR':
+      return `${folder} is a file, not a folder (ENOTDIR)`;
+    default:
+      return `${code} in ${folder}`;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { createAgentAccountsRepo } from './agentAccounts.js';
 import { createAuditRepo } from './audit.js';
 import type { RepoContext } from './context.js';
 import { createHashtagSearchesRepo } from './hashtagSearches.js';
+import { checkKeyFingerprint } from './keyFingerprint.js';
 import { createMediaRepo } from './media.js';
 import { createOAuthSessionsRepo } from './oauthSessions.js';
 import { createPostsRepo } from './posts.js';
@@ -23,7 +24,8 @@ import type { TokenVault } from './vault.js';
 export * from './types.js';
 export { DuplicateIdempotencyKeyError, NotFoundError, StoreError } from './errors.js';
 export { DECRYPT_FAILED_MESSAGE, TokenVault, VaultError } from './vault.js';
-export { ensureDataDir, ENCRYPTION_KEY_ENV, KEY_FILE_NAME, loadOrCreateKey, parseKey } from './dataDir.js';
+export { DATA_DIR_ENV, DataDirError, ensureDataDir, ENCRYPTION_KEY_ENV, KEY_FILE_NAME, loadOrCreateKey, parseKey } from './dataDir.js';
+export { KeyMismatchError } from './keyFingerprint.js';
 export { normalizeUsername } from './accounts.js';
 export { normalizeHashtag } from './hashtagSearches.js';
 export { isMediaId, newMediaId } from './media.js';
@@ -62,7 +64,7 @@ function enableWal(sqlite: Database.Database): void {
 
 export function openStore(opts: StoreOptions): Store {
   const inMemory = opts.file === ':memory:' || opts.file === '';
-  if (!inMemory && process.platform !== 'win32') restrictNewDatabaseFile(opts.file);
+  if (!inMemory && process.platform !== 'win32') restrictDatabaseFiles(opts.file);
   const sqlite = new Database(opts.file);
   try {
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
@@ -71,6 +73,7 @@ export function openStore(opts: StoreOptions): Store {
     sqlite.pragma('foreign_keys = ON');
     const db = drizzle(sqlite);
     applyMigrations(db, opts.migrationsFolder ?? DEFAULT_MIGRATIONS_FOLDER);
+    checkKeyFingerprint(db, sqlite, opts.vault, opts.file);
 
     const ctx: RepoContext = { db, sqlite, vault: opts.vault, clock: opts.clock };
     return {
@@ -122,12 +125,19 @@ function applyMigrations(db: ReturnType<typeof drizzle>, migrationsFolder: strin
   }
 }
 
-/** Creates the database file owner-only (0600) before SQLite does; its -wal and -shm files copy that mode. */
-function restrictNewDatabaseFile(file: string): void {
+/**
+ * Creates the database file owner-only (0600) before SQLite does, and tightens an existing one and
+ * any -wal/-shm left next to it (SQLite gives new -wal and -shm files the database file's mode).
+ */
+function restrictDatabaseFiles(file: string): void {
   if (file.startsWith('file:')) return;
   try {
     fs.closeSync(fs.openSync(file, 'wx', 0o600));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    const stat = fs.statSync(f, { throwIfNoEntry: false });
+    if (stat && (stat.mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
   }
 }

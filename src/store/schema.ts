@@ -212,3 +212,12 @@ export const unlinkedFacebookPages = sqliteTable(
   },
   (t) => [primaryKey({ name: 'unlinked_facebook_pages_pk', columns: [t.owner, t.pageId] })],
 );
+
+/**
+ * Facts about the database itself, by name. `key_fingerprint`: the TokenVault fingerprint of the key
+ * its tokens are encrypted under, so a lost or replaced key is refused at open instead of found later.
+ */
+export const storeMeta = sqliteTable('store_meta', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+});

@@ -2,7 +2,7 @@
  * Encryption of secrets at rest (access tokens, PKCE verifiers): AES-256-GCM with a random 12-byte IV
  * per value, stored as `v1:<b64 iv>:<b64 tag>:<b64 ciphertext>` so the format can evolve.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 const VERSION = 'v1';
 const ALGORITHM = 'aes-256-gcm';
@@ -10,6 +10,7 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const FINGERPRINT_LABEL = 'instagram-mcp encryption key fingerprint v1';
 
 export const DECRYPT_FAILED_MESSAGE =
   'cannot decrypt: the encryption key does not match the one used to store this value, or the value was altered';
@@ -27,6 +28,11 @@ export class TokenVault {
     }
     // A private copy: the caller may zero or reuse its buffer.
     this.#key = Buffer.from(key);
+  }
+
+  /** Names the key without revealing it (HMAC-SHA256 of a fixed label under it), so the store can tell a changed key. */
+  fingerprint(): string {
+    return createHmac('sha256', this.#key).update(FINGERPRINT_LABEL).digest('hex');
   }
 
   encrypt(plain: string): string {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, openStore, VaultError } from '../../src/store/index.js';
+import { NotFoundError, VaultError } from '../../src/store/index.js';
 import { accountInput, newVault, openTestStore, tempDir } from './helpers.js';
 import { testToken } from '../helpers/secrets.js';
 
@@ -152,16 +153,14 @@ describe('accounts', () => {
     expect(store.agentAccounts.isEnabled('owner-a', 'claude', BIG_ID)).toBe(false);
   });
 
-  it('raises a VaultError, not garbage, when the key changed', () => {
+  it('raises a VaultError, not garbage, for a token stored under another key', () => {
+    // Opening with another key is refused (tests/store/keyFingerprint.test.ts): put a foreign ciphertext in directly.
     const file = path.join(tempDir(), 'store.sqlite');
-    const { store, clock } = openTestStore({ file });
+    const { store } = openTestStore({ file });
     store.accounts.upsert(accountInput());
-    store.close();
-    const reopened = openStore({ file, vault: newVault(), clock });
-    try {
-      expect(() => reopened.accounts.get('owner-a', BIG_ID)).toThrow(VaultError);
-    } finally {
-      reopened.close();
-    }
+    const raw = new Database(file);
+    raw.prepare('update accounts set access_token_enc = ?').run(newVault().encrypt(IG_STORED_TOKEN));
+    raw.close();
+    expect(() => store.accounts.get('owner-a', BIG_ID)).toThrow(VaultError);
   });
 });

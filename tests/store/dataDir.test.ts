@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ensureDataDir, KEY_FILE_NAME, loadOrCreateKey } from '../../src/store/index.js';
+import { DataDirError, ensureDataDir, KEY_FILE_NAME, loadOrCreateKey } from '../../src/store/index.js';
 import { defaultDataDir } from '../../src/paths.js';
 import { tempDir } from './helpers.js';
 
@@ -23,6 +23,31 @@ describe('ensureDataDir', () => {
     fs.chmodSync(loose, 0o755);
     ensureDataDir(loose);
     expect(mode(loose)).toBe(0o700);
+  });
+});
+
+describe('ensureDataDir on a folder it cannot use', () => {
+  // Node's recursive mkdir retries this one forever (procfs answers ENOENT under an existing folder).
+  it.skipIf(process.platform !== 'linux')('fails at once under /proc, naming the folder and INSTAGRAM_MCP_DATA_DIR', () => {
+    const dir = `/proc/instagram-mcp-test-${randomBytes(4).toString('hex')}/data`;
+    expect(() => ensureDataDir(dir)).toThrow(DataDirError);
+    expect(() => ensureDataDir(dir)).toThrow(
+      `the data folder ${dir} cannot be used: /proc does not accept new entries (ENOENT: a virtual file system such as /proc or /sys, or a dangling link). ` +
+        'Set INSTAGRAM_MCP_DATA_DIR to a writable folder (one this user can create and write files in)',
+    );
+  });
+
+  it('says which part of the path is a file', () => {
+    const file = path.join(tempDir(), 'a-file');
+    fs.writeFileSync(file, '');
+    expect(() => ensureDataDir(path.join(file, 'data'))).toThrow(`${file} is a file, not a folder (ENOTDIR)`);
+    expect(() => ensureDataDir(file)).toThrow(`the data folder ${file} cannot be used: ${file} is a file, not a folder`);
+  });
+
+  it('leaves nothing behind in a usable folder', () => {
+    const dir = tempDir();
+    ensureDataDir(dir);
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@ import { openStore } from '../../src/store/index.js';
 import { accountInput, newVault, openTestStore, tempDir } from './helpers.js';
 import { VirtualClock } from '../../src/clock.js';
 
-const TABLES = ['accounts', 'agent_accounts', 'audit_log', 'hashtag_searches', 'media', 'oauth_sessions', 'posts'];
+const TABLES = ['accounts', 'agent_accounts', 'audit_log', 'hashtag_searches', 'media', 'oauth_sessions', 'posts', 'store_meta'];
 
 function tableNames(file: string): string[] {
   const db = new Database(file, { readonly: true });
@@ -78,6 +78,23 @@ describe('openStore', () => {
     const { store } = openTestStore({ file });
     store.accounts.upsert(accountInput());
     for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+  });
+
+  it('tightens a pre-existing database and the -wal and -shm left next to it to 0600', () => {
+    if (process.platform === 'win32') return;
+    const file = path.join(tempDir(), 'store.sqlite');
+    const vault = newVault();
+    // An open connection keeps the -wal and -shm files, as a crash would leave them.
+    const holder = openStore({ file, vault, clock: new VirtualClock() });
+    holder.accounts.upsert(accountInput());
+    try {
+      const files = [file, `${file}-wal`, `${file}-shm`];
+      for (const f of files) fs.chmodSync(f, 0o644);
+      openTestStore({ file, vault });
+      expect(files.map((f) => fs.statSync(f).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
+    } finally {
+      holder.close();
+    }
   });
 
   it('passes the integrity check', () => {
