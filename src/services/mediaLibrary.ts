@@ -8,7 +8,7 @@
  * pointed at a private address), and only what the URL itself says can be checked.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createWriteStream, promises as fsp, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -334,7 +334,8 @@ export class MediaLibrary {
   }
 
   /** The newest files in the media folders that no post of this owner used yet. */
-  async discover(owner: string, count: number, kinds?: MediaKind[]): Promise<string[]> {
+  /** The newest unused files: each real path, and its name relative to its media folder (what the user sees). */
+  async discover(owner: string, count: number, kinds?: MediaKind[]): Promise<Array<{ path: string; name: string }>> {
     let found;
     try {
       found = await discoverNewest(this.o.config.mediaDirs, { exclude: this.o.store.media.usedLocalPaths(owner), limit: count, kinds });
@@ -348,7 +349,17 @@ export class MediaLibrary {
         `Put the files in ${this.o.config.mediaDirs.join(', ') || 'INSTAGRAM_MCP_MEDIA_DIRS'} (files already used in a post are skipped), or pass the media explicitly.`,
       );
     }
-    return found.map((f) => f.realPath);
+    const dirs = this.o.config.mediaDirs.map((d) => {
+      try {
+        return realpathSync(d);
+      } catch {
+        return path.resolve(d);
+      }
+    });
+    return found.map((f) => {
+      const dir = dirs.find((d) => f.realPath.startsWith(d + path.sep));
+      return { path: f.realPath, name: dir ? path.relative(dir, f.realPath) : path.basename(f.realPath) };
+    });
   }
 
   private async prepareOne(owner: string, item: PrepareItem, fixMedia: RatioFix | undefined, issues: ValidationIssue[]): Promise<PreparedMedia | undefined> {

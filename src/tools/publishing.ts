@@ -84,6 +84,7 @@ const postView = z.object({
     .nullable(),
   first_comment: z.object({ status: z.string(), comment_id: z.string().optional(), message: z.string().optional() }).optional(),
   media_fixes: z.array(z.string()).optional().describe('What fix_media changed.'),
+  auto_discovered: z.array(z.string()).optional().describe('Files auto_discover took, relative to the media folder.'),
   attempts: z.number().describe('media_publish attempts.'),
   created_at: z.string(),
   published_at: z.string().nullable(),
@@ -114,6 +115,7 @@ export function viewPost(post: PostStatusView): PostOutput {
       ? { first_comment: { status: firstComment.status, ...(firstComment.commentId ? { comment_id: firstComment.commentId } : {}), ...(firstComment.message ? { message: firstComment.message } : {}) } }
       : {}),
     ...(post.fixes.length ? { media_fixes: post.fixes } : {}),
+    ...(post.autoDiscovered.length ? { auto_discovered: post.autoDiscovered } : {}),
     attempts: post.attempts,
     created_at: new Date(post.createdAt).toISOString(),
     published_at: iso(post.publishedAt),
@@ -127,6 +129,11 @@ export function viewPost(post: PostStatusView): PostOutput {
 
 function nextStep(post: PostStatusView): string {
   const replay = post.replayed ? 'This idempotency_key was used before: this is that post, nothing new was published. ' : '';
+  const took = post.autoDiscovered.length ? `auto_discover took ${post.autoDiscovered.join(', ')}. ` : '';
+  return `${took}${nextStepOf(post, replay)}`;
+}
+
+function nextStepOf(post: PostStatusView, replay: string): string {
   if (post.state === 'completed') {
     const where = post.permalink ? ` It is live at ${post.permalink}.` : post.mediaId ? ' Its link is not available yet: instagram_post_status fetches it.' : '';
     const story = post.kind === 'story' && post.expiresAt ? ` The story disappears at ${new Date(post.expiresAt).toISOString()}.` : '';

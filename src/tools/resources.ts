@@ -34,6 +34,7 @@ function trackedOut(p: TrackedPost): Record<string, unknown> {
     permalink: p.permalink,
     created_at: iso(p.createdAt),
     published_at: p.publishedAt ? iso(p.publishedAt) : null,
+    ...(p.autoDiscovered.length ? { auto_discovered: p.autoDiscovered } : {}),
     error: p.error,
   };
 }

@@ -251,6 +251,12 @@ describe('publishing local files', () => {
     const sums = Object.fromEntries(names.map((n) => [sha256(`${h.mediaDir}/${n}`), n]));
     expect(hashes(first.data.container_id).map((s) => sums[s!])).toEqual(['d.jpg', 'c.jpg']);
     expect(hashes(second.data.container_id).map((s) => sums[s!])).toEqual(['b.jpg']);
+    // The result and the post resource name the files taken.
+    expect(first.data.auto_discovered).toEqual(['d.jpg', 'c.jpg']);
+    expect(first.data.next_step).toMatch(/auto_discover took d\.jpg, c\.jpg/);
+    expect(second.data.auto_discovered).toEqual(['b.jpg']);
+    const resource = JSON.parse(((await h.client.readResource({ uri: `instagram://posts/${first.data.post_id}` })).contents[0] as { text: string }).text);
+    expect(resource.post.auto_discovered).toEqual(['d.jpg', 'c.jpg']);
     const none = await h.call('instagram_create_post', { auto_discover: 3 });
     expect(none.isError).toBe(true);
     expect(none.text).toMatch(/found 1/);

@@ -31,10 +31,14 @@ export async function planPost(library: MediaLibrary, caller: Caller, account: A
   const requestedKind = postKindFor(request);
   const issues = validateRequest(request, requestedKind);
   const sources: MediaItemRequest[] = [...request.media];
+  const discovered: string[] = [];
   if (request.autoDiscover && request.autoDiscover > 0) {
     const kinds: MediaKind[] | undefined = request.surface === 'reel' ? ['video'] : undefined;
     try {
-      for (const file of await library.discover(caller.owner, request.autoDiscover, kinds)) sources.push({ source: file });
+      for (const file of await library.discover(caller.owner, request.autoDiscover, kinds)) {
+        sources.push({ source: file.path });
+        discovered.push(file.name);
+      }
     } catch (err) {
       issues.push({ field: 'auto_discover', code: err instanceof AppError ? err.code : 'auto_discover', message: messageWithHint(err), fixable: false });
     }
@@ -64,7 +68,7 @@ export async function planPost(library: MediaLibrary, caller: Caller, account: A
     kind: requestedKind === 'image' && media[0]?.kind === 'video' ? 'video' : requestedKind,
     caption: request.caption ?? null,
     idempotencyKey: request.idempotencyKey ?? null,
-    settings: settingsOf(caller, request, cover, prepared),
+    settings: { ...settingsOf(caller, request, cover, prepared), ...(discovered.length ? { autoDiscovered: discovered } : {}) },
     inputs: media.map((m, i) => {
       const { altText, userTags } = sources[i]!;
       return { ...m, ...(altText ? { altText } : {}), ...(userTags?.length ? { userTags } : {}) };

@@ -97,6 +97,8 @@ export interface PostStatusView {
   firstComment?: FirstCommentView;
   /** What fix_media changed. */
   fixes: string[];
+  /** The files auto_discover took (relative to their media folder). */
+  autoDiscovered: string[];
   attempts: number;
   createdAt: number;
   publishedAt: number | null;

@@ -27,6 +27,7 @@ export function toStatusView(post: PostRecord, ctx: ViewContext): PostStatusView
     error: errorOf(post),
     ...(firstComment ? { firstComment } : {}),
     fixes: post.settings.fixes ?? [],
+    autoDiscovered: post.settings.autoDiscovered ?? [],
     attempts: post.attempts,
     createdAt: post.createdAt,
     publishedAt: post.publishedAt,

@@ -66,6 +66,8 @@ export interface TrackedPost {
   permalink: string | null;
   createdAt: number;
   publishedAt: number | null;
+  /** The files auto_discover took (relative to their media folder). */
+  autoDiscovered: string[];
   error: { code: number | null; subcode: number | null; message: string } | null;
 }
 
@@ -121,6 +123,7 @@ function trackedPostOf(p: PostRecord): TrackedPost {
     permalink: p.permalink,
     createdAt: p.createdAt,
     publishedAt: p.publishedAt,
+    autoDiscovered: p.settings.autoDiscovered ?? [],
     error: p.errorMessage ? { code: p.errorCode, subcode: p.errorSubcode, message: p.errorMessage } : null,
   };
 }
