@@ -21,7 +21,6 @@ import { emulatorEnv } from '../tests/helpers/harness.js';
 
 export interface CallResult {
   isError: boolean;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   data: any;
   text: string;
 }

@@ -51,7 +51,6 @@ export const SETTINGS = {
   INSTAGRAM_MCP_LOG_LEVEL: 'debug, info (default), warn or error. Logs go to stderr.',
   INSTAGRAM_MCP_CONFIG: 'Path of a JSON file holding any of these settings by name (also --config). Environment variables win over it.',
 } as const;
-export type SettingName = keyof typeof SETTINGS;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -125,11 +125,6 @@ function hashUsername(name: string): number {
   return h;
 }
 
-/** Seeds the comments of every media now (instead of on first use). */
-export function seedComments(state: EmulatorState): void {
-  for (const media of state.media.values()) if (!media.parentId) ensureComments(state, media);
-}
-
 /** What the emulator holds: the comments of a media (top-level and replies), or all of them. */
 export function emulatedComments(state: EmulatorState, mediaId?: string): EmulatedComment[] {
   const media = mediaId ? state.media.get(mediaId) : undefined;

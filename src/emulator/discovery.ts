@@ -110,11 +110,6 @@ function buildCompetitor(state: EmulatorState, spec: CompetitorSpec, e: Discover
   return { user, media };
 }
 
-/** Test control: marks a username as a personal account (not discoverable). */
-export function addPersonalAccount(state: EmulatorState, username: string): void {
-  ext(state).personal.add(username.toLowerCase());
-}
-
 /** The discoverable account with this username, or undefined (unknown / personal / consumer). */
 function findTarget(state: EmulatorState, username: string): Competitor | undefined {
   const e = ext(state);

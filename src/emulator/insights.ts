@@ -166,27 +166,6 @@ const TITLES: Record<string, string> = {
   total_comments: 'Total comments',
 };
 
-// ---------------------------------------------------------------- test controls
-
-interface InsightsExtension {
-  /** Viewers forced per story (tests). */
-  storyViewers: Map<string, number>;
-}
-
-function ext(ctxState: { extensions: Map<string, unknown> }): InsightsExtension {
-  let e = ctxState.extensions.get('insights') as InsightsExtension | undefined;
-  if (!e) {
-    e = { storyViewers: new Map() };
-    ctxState.extensions.set('insights', e);
-  }
-  return e;
-}
-
-/** Forces the number of accounts that viewed a story (test control). */
-export function setStoryViewers(state: { extensions: Map<string, unknown> }, mediaId: string, viewers: number): void {
-  ext(state).storyViewers.set(mediaId, Math.max(0, Math.floor(viewers)));
-}
-
 // ---------------------------------------------------------------- helpers
 
 function versionNumber(ctx: RequestContext): number {
@@ -217,9 +196,7 @@ function removedError(metric: string, info: { version: number; replacement: stri
 }
 
 /** Accounts that have seen a story: 1 per 10 minutes since it was posted, up to a per-story ceiling. */
-export function storyViewers(state: { now(): number; extensions: Map<string, unknown> }, media: EmulatedMedia): number {
-  const forced = ext(state).storyViewers.get(media.id);
-  if (forced !== undefined) return forced;
+export function storyViewers(state: { now(): number }, media: EmulatedMedia): number {
   const ceiling = 40 + (hash32(media.id) % 400);
   const minutes = Math.max(0, (state.now() - media.timestamp) / 60_000);
   return Math.min(ceiling, Math.floor(minutes / 10));

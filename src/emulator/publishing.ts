@@ -16,7 +16,7 @@ import { parseFields, renderNode, type NodeSchema } from './fields.js';
 import { IMAGE_HEAD_BYTES, VIDEO_HEAD_BYTES, probeImage, probeVideo } from './mediaProbe.js';
 import type { RequestContext, RouteModule, RouteResult } from './router.js';
 import { GRAPH_HOSTS } from './router.js';
-import { CONTAINER_TTL_MS, cdnUrl, permalinkFor, type EmulatorState } from './state.js';
+import { cdnUrl, permalinkFor, type EmulatorState } from './state.js';
 import type {
   ContainerFailure,
   ContainerMediaType,
@@ -481,9 +481,4 @@ function publishingLimit(ctx: RequestContext): RouteResult {
     else throw errors.nonexistingField(spec.name, 'ContentPublishingLimitResponse');
   }
   return { json: { data: [entry] } };
-}
-
-/** Container ages out 24 h after creation (exported for tests and other modules). */
-export function containerExpiresAt(container: EmulatedContainer): number {
-  return container.createdAt + CONTAINER_TTL_MS;
 }

@@ -62,11 +62,6 @@ function toPage(data: unknown, what: string): CommentPage {
   return { items: parsed.data, nextCursor: parsed.paging?.next ? (parsed.paging.cursors?.after ?? null) : null };
 }
 
-/** `replies.limit(n){…}` is an expansion: it carries cursors but never `next` (§12). */
-export function repliesHaveMore(comment: Comment, limit: number): boolean {
-  return !!comment.replies && comment.replies.data.length >= limit && !!comment.replies.paging?.cursors?.after;
-}
-
 export interface ListCommentsOptions {
   limit?: number;
   after?: string;
@@ -113,20 +108,6 @@ export async function listReplies(
     signal: opts.signal,
   });
   return toPage(res.data, 'the replies list');
-}
-
-/** GET /<comment-id>: one comment, with the media it belongs to. */
-export async function getComment(http: GraphHttp, auth: AccountAuth, commentId: string, signal?: AbortSignal): Promise<Comment> {
-  const res = await http.request({
-    host: graphHostFor(auth.loginType),
-    method: 'GET',
-    path: `/${seg(commentId)}`,
-    query: { fields: [...DEFAULT_COMMENT_FIELDS, 'media{id,media_product_type}'].join(',') },
-    token: auth.accessToken,
-    accountId: auth.igUserId,
-    signal,
-  });
-  return parseResponse(zComment, res.data, 'a comment');
 }
 
 const zCreated = z.object({ id: zId });

@@ -72,21 +72,6 @@ export async function searchHashtagId(http: GraphHttp, auth: AccountAuth, hashta
   return parsed.data[0]?.id ?? null;
 }
 
-/** GET /<hashtag-id>?fields=id,name */
-export async function getHashtag(http: GraphHttp, auth: AccountAuth, hashtagId: string, signal?: AbortSignal): Promise<{ id: string; name: string | null }> {
-  const res = await http.request({
-    host: graphHostFor(auth.loginType),
-    method: 'GET',
-    path: `/${seg(hashtagId)}`,
-    query: { fields: 'id,name' },
-    token: auth.accessToken,
-    accountId: auth.igUserId,
-    signal,
-  });
-  const parsed = parseResponse(z.object({ id: zId, name: z.string().optional() }).loose(), res.data, 'a hashtag');
-  return { id: parsed.id, name: parsed.name ?? null };
-}
-
 export type HashtagEdge = 'top' | 'recent';
 
 /** GET /<hashtag-id>/top_media or /recent_media (recent: last 24 h only). */
@@ -113,20 +98,6 @@ export async function getHashtagMedia(
   });
   const parsed = parseResponse(z.object({ data: z.array(zPublicMedia), paging: zPaging }), res.data, 'hashtag media');
   return { items: parsed.data, nextCursor: parsed.paging?.next ? (parsed.paging.cursors?.after ?? null) : null };
-}
-
-/** GET /<IG_ID>/recently_searched_hashtags: Meta's own view of the budget (ids only). */
-export async function getRecentlySearchedHashtags(http: GraphHttp, auth: AccountAuth, signal?: AbortSignal): Promise<string[]> {
-  const res = await http.request({
-    host: graphHostFor(auth.loginType),
-    method: 'GET',
-    path: `/${seg(auth.igUserId)}/recently_searched_hashtags`,
-    query: { limit: HASHTAG_BUDGET },
-    token: auth.accessToken,
-    accountId: auth.igUserId,
-    signal,
-  });
-  return parseResponse(z.object({ data: z.array(z.object({ id: zId }).loose()) }), res.data, 'recently searched hashtags').data.map((d) => d.id);
 }
 
 const zBusinessProfile = z

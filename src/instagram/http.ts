@@ -26,13 +26,6 @@ export interface BaseUrls {
   rupload: string;
 }
 
-export const DEFAULT_BASE_URLS: BaseUrls = {
-  instagramGraph: 'https://graph.instagram.com',
-  facebookGraph: 'https://graph.facebook.com',
-  instagramApi: 'https://api.instagram.com',
-  rupload: 'https://rupload.facebook.com',
-};
-
 /**
  * - `read`: retry transient and rate-limited errors and network failures with backoff.
  * - `idempotent_write`: a duplicate is harmless (e.g. creating a container): retried like reads.

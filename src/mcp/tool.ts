@@ -30,7 +30,7 @@ export interface ToolAnnotations {
   openWorldHint: boolean;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a tool takes a zod object of any shape
 type AnyObject = z.ZodObject<any>;
 
 export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> {

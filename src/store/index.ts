@@ -22,13 +22,12 @@ import type { Store } from './types.js';
 import type { TokenVault } from './vault.js';
 
 export * from './types.js';
-export { DuplicateIdempotencyKeyError, NotFoundError, StoreError } from './errors.js';
+export { DuplicateIdempotencyKeyError, NotFoundError } from './errors.js';
 export { DECRYPT_FAILED_MESSAGE, TokenVault, VaultError } from './vault.js';
-export { DATA_DIR_ENV, DataDirError, ensureDataDir, ENCRYPTION_KEY_ENV, KEY_FILE_NAME, loadOrCreateKey, parseKey } from './dataDir.js';
+export { DataDirError, ensureDataDir, KEY_FILE_NAME, loadOrCreateKey } from './dataDir.js';
 export { KeyMismatchError } from './keyFingerprint.js';
-export { normalizeUsername } from './accounts.js';
 export { normalizeHashtag } from './hashtagSearches.js';
-export { isMediaId, newMediaId } from './media.js';
+export { isMediaId } from './media.js';
 export { OAUTH_SESSION_TTL_MS } from './oauthSessions.js';
 export { STORY_LIFETIME_MS } from './posts.js';
 

@@ -205,7 +205,6 @@ describe('admin API', () => {
       headers: body ? { 'content-type': 'application/json' } : {},
       body: body ? JSON.stringify(body) : undefined,
     });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return { status: res.status, json: (await res.json()) as any };
   }
 

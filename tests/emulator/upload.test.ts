@@ -33,7 +33,6 @@ async function upload(uri: string, token: string, body: Buffer, offset: number, 
     headers: { authorization: `OAuth ${token}`, offset: String(offset), file_size: String(fileSize), 'content-type': 'application/octet-stream' },
     body,
   });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return { status: response.status, json: (await response.json()) as any };
 }
 

@@ -12,7 +12,6 @@ import { HINT_PREFIX } from '../../src/mcp/results.js';
 
 export interface CallOutcome {
   isError: boolean;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   data: any;
   text: string;
 }
