@@ -45,6 +45,8 @@ export const postSettingsSchema = z.object({
   thumbOffsetMs: z.number().optional(),
   shareToFeed: z.boolean().optional(),
   audioName: z.string().optional(),
+  /** Account, media content and caption, hashed: a repeat within the window returns this post. */
+  fingerprint: z.string().optional(),
   /** The files auto_discover took, relative to their media folder. */
   autoDiscovered: z.array(z.string()).optional(),
   /** What fix_media changed, per item. */

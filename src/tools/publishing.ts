@@ -44,7 +44,8 @@ const common = {
   location_id: z.string().regex(/^\d{1,30}$/, 'a numeric Facebook Page id with a location').optional().describe('Facebook Page id of a place.'),
   collaborators: z.array(z.string().min(1).max(40)).max(10).optional().describe('Usernames (≤ 3).'),
   first_comment: z.string().max(5000).optional().describe('Posted after publishing.'),
-  idempotency_key: z.string().max(200).optional().describe('Same key, same post: never published twice.'),
+  idempotency_key: z.string().max(200).optional().describe('Same key, same post.'),
+  allow_duplicate: z.boolean().optional(),
   wait_seconds: z
     .number()
     .int()
@@ -84,7 +85,7 @@ const postView = z.object({
     .nullable(),
   first_comment: z.object({ status: z.string(), comment_id: z.string().optional(), message: z.string().optional() }).optional(),
   media_fixes: z.array(z.string()).optional().describe('What fix_media changed.'),
-  auto_discovered: z.array(z.string()).optional().describe('Files auto_discover took, relative to the media folder.'),
+  auto_discovered: z.array(z.string()).optional(),
   attempts: z.number().describe('media_publish attempts.'),
   created_at: z.string(),
   published_at: z.string().nullable(),
@@ -128,7 +129,11 @@ export function viewPost(post: PostStatusView): PostOutput {
 }
 
 function nextStep(post: PostStatusView): string {
-  const replay = post.replayed ? 'This idempotency_key was used before: this is that post, nothing new was published. ' : '';
+  const replay = post.replayed
+    ? 'This idempotency_key was used before: this is that post, nothing new was published. '
+    : post.duplicateOf
+      ? `The same media and caption were sent to this account less than 15 minutes ago: this is that post (${post.duplicateOf}), it was not published again. To publish it a second time, call again with allow_duplicate: true. `
+      : '';
   const took = post.autoDiscovered.length ? `auto_discover took ${post.autoDiscovered.join(', ')}. ` : '';
   return `${took}${nextStepOf(post, replay)}`;
 }
@@ -183,7 +188,15 @@ function toMediaInput(arg: z.infer<typeof mediaArg>): MediaInput {
 
 const discoverCount = (v: boolean | number | undefined) => (v === true ? 1 : typeof v === 'number' ? v : 0);
 
-function commonRequest(args: { account?: string; caption?: string; location_id?: string; collaborators?: string[]; first_comment?: string; idempotency_key?: string }): Partial<PublishRequest> {
+function commonRequest(args: {
+  account?: string;
+  caption?: string;
+  location_id?: string;
+  collaborators?: string[];
+  first_comment?: string;
+  idempotency_key?: string;
+  allow_duplicate?: boolean;
+}): Partial<PublishRequest> {
   return {
     ...(args.account ? { account: args.account } : {}),
     ...(args.caption !== undefined ? { caption: args.caption } : {}),
@@ -191,6 +204,7 @@ function commonRequest(args: { account?: string; caption?: string; location_id?:
     ...(args.collaborators ? { collaborators: args.collaborators } : {}),
     ...(args.first_comment !== undefined ? { firstComment: args.first_comment } : {}),
     ...(args.idempotency_key !== undefined ? { idempotencyKey: args.idempotency_key } : {}),
+    ...(args.allow_duplicate ? { allowDuplicate: true } : {}),
   };
 }
 
@@ -280,6 +294,7 @@ export const createStoryTool = defineTool({
     user_tags: z.array(userTag).max(50).optional().describe('x and y optional.'),
     fix_media: fixMedia,
     idempotency_key: common.idempotency_key,
+    allow_duplicate: common.allow_duplicate,
     wait_seconds: common.wait_seconds,
   }),
   output: postView,

@@ -13,6 +13,7 @@ import { DuplicateIdempotencyKeyError, type PostRecord, type Store } from '../..
 import type { AccountService, Caller } from '../accounts.js';
 import type { MediaLibrary } from '../mediaLibrary.js';
 import { MAX_WAIT_MS } from './bounds.js';
+import { contentFingerprint, findRecentDuplicate } from './duplicates.js';
 import { failPost } from './failure.js';
 import { LeaseKeeper } from './lease.js';
 import { planPost } from './plan.js';
@@ -66,10 +67,15 @@ export class Publisher {
     const quotaGate = this.quota.checkEarly(caller, account);
     quotaGate.catch(() => {});
 
+    const fingerprint = await contentFingerprint(account.id, plan);
+    const guarded = !request.idempotencyKey && !request.allowDuplicate;
+
     let post: PostRecord;
     try {
-      post = store.transaction(() => {
-        const created = store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: plan.settings, inputs: plan.inputs });
+      const stored = store.transaction((): { duplicate: PostRecord } | { created: PostRecord } => {
+        const duplicate = guarded ? findRecentDuplicate(store, caller.owner, account.id, fingerprint, this.clock.now()) : undefined;
+        if (duplicate) return { duplicate };
+        const created = store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs });
         library.markUsed(plan.media, created.id);
         store.audit.record({
           owner: caller.owner,
@@ -78,8 +84,10 @@ export class Publisher {
           action: 'post.created',
           detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey },
         });
-        return created;
+        return { created };
       });
+      if ('duplicate' in stored) return this.replay(stored.duplicate, wait, 'duplicate');
+      post = stored.created;
     } catch (err) {
       if (err instanceof DuplicateIdempotencyKeyError) return this.replay(err.existing, wait);
       throw err;
@@ -128,10 +136,13 @@ export class Publisher {
     await this.runner.close();
   }
 
-  private async replay(existing: PostRecord, wait: WaitOptions): Promise<PostStatusView> {
-    this.logger.info('idempotency key replayed', { post: existing.id, state: existing.state });
+  private async replay(existing: PostRecord, wait: WaitOptions, why: 'key' | 'duplicate' = 'key'): Promise<PostStatusView> {
+    this.logger.info(why === 'key' ? 'idempotency key replayed' : 'duplicate content within the window: returning the first post', { post: existing.id, state: existing.state });
     if (isInFlight(existing.state)) this.runner.ensure(existing);
-    return this.waitAndView(existing.id, wait, true);
+    const view = await this.waitAndView(existing.id, wait, why === 'key');
+    if (why === 'key') return view;
+    const duplicateNote = `Duplicate of post ${existing.id}: the same media and caption went to this account less than 15 minutes ago, so nothing was published again; pass allow_duplicate: true to publish it once more.`;
+    return { ...view, duplicateOf: existing.id, note: view.note ? `${duplicateNote} ${view.note}` : duplicateNote };
   }
 
   private async waitAndView(postId: string, wait: WaitOptions, replayed: boolean): Promise<PostStatusView> {

@@ -55,6 +55,8 @@ export interface PublishRequest {
   audioName?: string;
   fixMedia?: RatioFix;
   idempotencyKey?: string;
+  /** Publish even when the same media and caption went to this account within the last 15 minutes. */
+  allowDuplicate?: boolean;
 }
 
 export interface WaitOptions {
@@ -107,6 +109,8 @@ export interface PostStatusView {
   hasIdempotencyKey: boolean;
   /** The idempotency key had been used: this is the first request's post. */
   replayed: boolean;
+  /** A call without a key repeated this post's content within the window: this post was returned, nothing new published. */
+  duplicateOf?: string;
   /** A job of this server is still driving the post. */
   running: boolean;
   /** Another server process holds the post (it is driving it). */
