@@ -13,6 +13,7 @@ import type { AccountRecord, PostRecord, Store } from '../../store/index.js';
 import type { MediaLibrary } from '../mediaLibrary.js';
 import type { Progress } from '../progress.js';
 import { failPost } from './failure.js';
+import { assertLease, fencedStore, LeaseLostError } from './fence.js';
 import type { HeldLease, LeaseKeeper } from './lease.js';
 import type { PostCall } from './postAccount.js';
 import type { Quota } from './quota.js';
@@ -158,8 +159,9 @@ export class JobRunner {
   }
 
   private async drive(job: Job): Promise<void> {
-    const { store, logger } = this;
+    const { logger } = this;
     const scope = this.scopeFor(job);
+    const store = scope.store;
     for (;;) {
       const post = store.posts.getById(job.postId);
       if (!post) return;
@@ -176,7 +178,8 @@ export class JobRunner {
         }
         if (!isInFlight(post.state)) return;
       } catch (err) {
-        if (job.controller.signal.aborted || err instanceof TransitionConflictError) {
+        if (err instanceof LeaseLostError) job.controller.abort(err);
+        if (job.controller.signal.aborted || err instanceof TransitionConflictError || err instanceof LeaseLostError) {
           logger.info('post left for later', { post: job.postId, state: store.posts.getById(job.postId)?.state, reason: describeError(err).message });
           return;
         }
@@ -194,14 +197,15 @@ export class JobRunner {
           store.posts.updateRuntime(job.postId, { note: `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.` });
           return;
         }
-        failPost({ store, clock: this.clock, logger, fence: job.lease }, post, err);
+        failPost({ store: this.store, clock: this.clock, logger, fence: job.lease }, post, err);
         return;
       }
     }
   }
 
   private scopeFor(job: Job): StepScope {
-    const { store, clock, logger, library, leases } = this;
+    const { clock, logger, library, leases } = this;
+    const store = fencedStore(this.store, job.lease);
     const { graph, quota, call, accountOf } = this.deps;
     const signal = job.controller.signal;
     const renewLease = () => {
@@ -223,6 +227,13 @@ export class JobRunner {
       account: accountOf,
       call: (post, fn) => {
         signal.throwIfAborted();
+        // Checked right before each Graph call (container creation, upload, media_publish included).
+        try {
+          assertLease(this.store, post.id, job.lease);
+        } catch (err) {
+          job.controller.abort(err);
+          throw err;
+        }
         return call(post, fn);
       },
       sleep: (ms) =>
@@ -255,7 +266,12 @@ export class JobRunner {
     for (const waiter of job.waiters) void waiter.progress?.report(percent, 100, message);
     if (v - job.persistedProgress >= 0.02 || v === 1) {
       job.persistedProgress = v;
-      this.store.posts.setProgress(job.postId, v);
+      try {
+        fencedStore(this.store, job.lease).posts.setProgress(job.postId, v);
+      } catch (err) {
+        if (!(err instanceof LeaseLostError)) throw err;
+        job.controller.abort(err);
+      }
     }
     this.tick(job);
   }
