@@ -19,6 +19,9 @@ import { Commenting } from './services/commenting.js';
 import { createReading, type ReadingServices } from './services/reading/index.js';
 import type { SandboxEmulator } from './sandbox.js';
 
+/** How often a running server looks for posts whose process died (a lease lasts 2 minutes). */
+export const ORPHAN_SWEEP_MS = 60 * 1000;
+
 export interface App {
   config: AppConfig;
   clock: Clock;
@@ -125,6 +128,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       repeat(60 * 60 * 1000, () => accounts.refreshSweep());
       repeat(10 * 60 * 1000, () => library.cleanupExpired());
       repeat(60 * 1000, () => mediaHost.sweep());
+      repeat(ORPHAN_SWEEP_MS, () => publisher.resumeOrphaned());
       void accounts.refreshSweep().catch((err) => logger.warn('token refresh sweep failed', { error: err }));
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
     },

@@ -131,6 +131,16 @@ export class Publisher {
     }
   }
 
+  /** Takes over the posts in flight whose process died or stopped renewing its lease (run periodically, not only at start). */
+  resumeOrphaned(): void {
+    for (const post of this.store.posts.listInFlight()) {
+      if (this.runner.isClosing) return;
+      if (this.runner.isRunning(post.id) || !this.leases.isOrphaned(post)) continue;
+      this.logger.info('taking over an orphaned post', { post: post.id, state: post.state, holder: post.lease?.owner.split('#')[0] });
+      this.runner.ensure(post);
+    }
+  }
+
   /** Stops every job; their rows stay as they are for resumeInFlight() on the next start. */
   async close(): Promise<void> {
     await this.runner.close();

@@ -50,6 +50,11 @@ export class LeaseKeeper {
     this.store.posts.releaseLease(lease.postId, lease);
   }
 
+  /** The post's lease was left by a process that died or stopped renewing it (expired): anyone may take it over. */
+  isOrphaned(post: PostRecord): boolean {
+    return Boolean(post.lease && post.lease.owner !== this.owner && this.isStale(post.lease));
+  }
+
   /** Another live process holds the post. */
   heldElsewhere(post: PostRecord): boolean {
     return Boolean(post.lease && post.lease.owner !== this.owner && !this.isStale(post.lease));
