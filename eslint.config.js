@@ -1,7 +1,7 @@
 // The layers of ARCHITECTURE.md (drawn in the README's Development section), checked by `npm run lint`
 // (part of `npm test`). Every import of a file under src/ — `import type` and dynamic `import()`
 // included, since a layer must not even know an upper layer's types — may point only at its own layer
-// or a layer it uses; and no import cycle anywhere. tests/lint.test.ts shows both rules failing.
+// or a layer it uses; and no import cycle anywhere. tests/unit/lint.test.ts shows both rules failing.
 import { defineConfig } from 'eslint/config';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';

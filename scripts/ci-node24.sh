@@ -49,6 +49,6 @@ quiet "$work/build.log" npm run build
 echo "ci-node24: dist/index.js --version: $(node dist/index.js --version)"
 
 step "end-to-end tests on Node 24"
-npx vitest run tests/e2e tests/foundation/transports.test.ts
+npx vitest run tests/e2e
 
 step "done on $(node --version)"

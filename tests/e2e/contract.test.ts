@@ -18,7 +18,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
 import { DEMO_ACCOUNTS } from '../../src/emulator/seed.js';
-import { makeJpeg, makeMp4, startFileServer, type FileServer } from '../emulator/fixtures.js';
+import { makeJpeg, makeMp4, startFileServer, type FileServer } from '../unit/emulator/fixtures.js';
 import { connectClient, parseErrorText } from '../helpers/client.js';
 import { emulatorEnv, freePort } from '../helpers/harness.js';
 
