@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { LoggedRequest } from '../src/emulator/index.js';
-import { makeJpeg, startFileServer } from '../tests/emulator/fixtures.js';
+import { makeJpeg, startFileServer } from '../tests/unit/emulator/fixtures.js';
 import { graphCalls, median, startBenchApp, type BenchApp } from './setup.js';
 
 export interface Wave {

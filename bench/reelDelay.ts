@@ -16,7 +16,7 @@ import { Agent, request } from 'undici';
 import { VirtualClock } from '../src/clock.js';
 import type { LoggedRequest } from '../src/emulator/index.js';
 import { pollAtMs } from '../src/services/publishing/index.js';
-import { makeMp4, startFileServer } from '../tests/emulator/fixtures.js';
+import { makeMp4, startFileServer } from '../tests/unit/emulator/fixtures.js';
 import { median, startBenchApp, type BenchApp } from './setup.js';
 
 export interface DelaySample {

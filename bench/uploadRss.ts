@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createEmulator } from '../src/emulator/index.js';
-import { writeMp4 } from '../tests/media/mp4.js';
+import { writeMp4 } from '../tests/unit/media/mp4.js';
 import { benchEnv, median, UNLIMITED } from './setup.js';
 
 const root = path.resolve(import.meta.dirname, '..');
