@@ -95,16 +95,17 @@ export interface ValidationIssue {
   fixable: boolean;
 }
 
+/** A registered piece of media: what a reference id stands for (a URL's type and size are unknown here). */
 export interface RegisteredMedia {
-  reference_id: string;
-  mime_type: string;
-  size_bytes: number | null;
-  expires_at: string;
+  referenceId: string;
+  mimeType: string | null;
+  sizeBytes: number | null;
+  expiresAt: number;
   kind: MediaKind | 'unknown';
   source: 'local' | 'url' | 'upload';
-  width?: number;
-  height?: number;
-  duration_seconds?: number;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
 }
 
 export interface MediaLibraryOptions {
@@ -270,15 +271,15 @@ export class MediaLibrary {
   private registeredView(record: MediaRecord): RegisteredMedia {
     const kind: RegisteredMedia['kind'] = record.mimeType?.startsWith('image/') ? 'image' : record.mimeType?.startsWith('video/') ? 'video' : 'unknown';
     return {
-      reference_id: record.id,
-      mime_type: record.mimeType ?? 'unknown (a URL: Instagram reads it when publishing)',
-      size_bytes: record.sizeBytes,
-      expires_at: new Date(record.expiresAt).toISOString(),
+      referenceId: record.id,
+      mimeType: record.mimeType,
+      sizeBytes: record.sizeBytes,
+      expiresAt: record.expiresAt,
       kind,
       source: record.source,
-      ...(record.width ? { width: record.width } : {}),
-      ...(record.height ? { height: record.height } : {}),
-      ...(record.durationMs ? { duration_seconds: Math.round(record.durationMs / 100) / 10 } : {}),
+      width: record.width || null,
+      height: record.height || null,
+      durationMs: record.durationMs || null,
     };
   }
 
@@ -367,7 +368,7 @@ export class MediaLibrary {
     if (input.data !== undefined) {
       if (!input.mimeType) throw new AppError('mime_type_required', `${field}: inline data needs mime_type (e.g. image/jpeg).`);
       const registered = await this.register(owner, { data: input.data, mimeType: input.mimeType });
-      return this.prepareFile(owner, this.lookup(owner, registered.reference_id, field), item, fixMedia, issues);
+      return this.prepareFile(owner, this.lookup(owner, registered.referenceId, field), item, fixMedia, issues);
     }
     const source = (input.source ?? '').trim();
     if (!source) throw new AppError('media_missing', `${field}: no media given.`);

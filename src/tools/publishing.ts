@@ -4,6 +4,7 @@
  * the workflow (checks, containers, uploads, polling, publishing) lives in services/publishing/.
  */
 import { z } from 'zod';
+import { registeredMediaView } from '../mcp/views.js';
 import { defineTool } from '../mcp/tool.js';
 import type { ToolContext } from '../mcp/context.js';
 import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishing/bounds.js';
@@ -365,6 +366,20 @@ export const publishingLimitTool = defineTool({
   },
 });
 
+const registeredMediaOutput = z.object({
+  reference_id: z.string(),
+  mime_type: z.string(),
+  size_bytes: z.number().nullable(),
+  expires_at: z.string(),
+  kind: z.enum(['image', 'video', 'unknown']),
+  source: z.enum(['local', 'url', 'upload']),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  duration_seconds: z.number().optional(),
+  checks: z.array(z.object({ target: z.string(), ok: z.boolean(), issues: z.array(z.string()) })),
+  next_step: z.string(),
+});
+
 export const uploadMediaTool = defineTool({
   name: 'instagram_upload_media',
   title: 'Register media for later posts',
@@ -378,29 +393,17 @@ export const uploadMediaTool = defineTool({
     media_type: mediaFields.media_type,
     file_name: z.string().max(200).optional(),
   }),
-  output: z.object({
-    reference_id: z.string(),
-    mime_type: z.string(),
-    size_bytes: z.number().nullable(),
-    expires_at: z.string(),
-    kind: z.enum(['image', 'video', 'unknown']),
-    source: z.enum(['local', 'url', 'upload']),
-    width: z.number().optional(),
-    height: z.number().optional(),
-    duration_seconds: z.number().optional(),
-    checks: z.array(z.object({ target: z.string(), ok: z.boolean(), issues: z.array(z.string()) })),
-    next_step: z.string(),
-  }),
+  output: registeredMediaOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     const library = ctx.services.library;
-    const registered = await library.register(ctx.owner, {
+    const registered = registeredMediaView(await library.register(ctx.owner, {
       ...(args.source !== undefined ? { source: args.source } : {}),
       ...(args.data !== undefined ? { data: args.data } : {}),
       ...(args.mime_type ? { mimeType: args.mime_type } : {}),
       ...(args.media_type ? { mediaType: args.media_type } : {}),
       ...(args.file_name ? { fileName: args.file_name } : {}),
-    });
+    }));
     const checks = await library.checksFor(ctx.owner, registered.reference_id);
     const usable = checks.filter((c) => c.ok).map((c) => c.target.replace('_', ' '));
     return {

@@ -13,6 +13,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { createServer } from '../server.js';
+import { registeredMediaView } from '../mcp/views.js';
 import { describeError } from '../errors.js';
 import { createHttpAuthenticator, type Identity } from './auth.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -205,7 +206,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions = {})
         fileName: url.searchParams.get('filename') ?? undefined,
         mimeType: req.headers['content-type'],
       });
-      return sendJson(res, 201, media);
+      return sendJson(res, 201, registeredMediaView(media));
     }
     sendJson(res, 404, { error: 'not_found' });
   }
