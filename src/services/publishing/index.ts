@@ -28,7 +28,6 @@ import { toStatusView } from './view.js';
 export { MAX_WAIT_MS };
 export { CHILD_CONCURRENCY } from './steps/containers.js';
 export { pollAtMs } from './steps/polling.js';
-export { stateTableMarkdown } from './stateTable.js';
 export type * from './types.js';
 
 export class Publisher {
