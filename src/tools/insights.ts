@@ -56,7 +56,7 @@ export const getInsightsTool = defineTool({
   name: 'instagram_get_insights',
   title: 'Read Instagram insights',
   description:
-    'Insights rows of one media (media_id; none for stories under 5 viewers) or of the account (default 7 days; windows ≤ 30 days within 90; time series for reach, follower_count, online_followers; audience: follower_demographics, engaged_audience_demographics). Removed metrics are refused with their replacement.',
+    'Insights rows of one media (media_id; none for stories under 5 viewers) or the account (default 7 days; windows ≤ 30 days within 90; time series: reach, follower_count, online_followers; audience: follower_demographics, engaged_audience_demographics). Removed metrics are refused with their replacement.',
   toolset: 'insights',
   input: z.object({
     account: accountArg,

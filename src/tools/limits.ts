@@ -56,7 +56,7 @@ export const getRateLimitsTool = defineTool({
   name: 'instagram_get_rate_limits',
   title: 'Show the API budget',
   description:
-    'Meta\'s usage percentages per app and account, the publishing quota, the hashtag budget, and when access returns if throttled. Check before bulk work.',
+    'Meta\'s usage percentages per app and account, the publishing quota, the hashtag budget, and when access returns if throttled.',
   toolset: 'insights',
   input: z.object({ account: accountArg.describe('Default: all enabled.') }),
   output: z.object({

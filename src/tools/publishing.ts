@@ -384,7 +384,7 @@ export const uploadMediaTool = defineTool({
   name: 'instagram_upload_media',
   title: 'Register media for later posts',
   description:
-    'Registers media for the publishing tools: a reference_id (valid 24 h) and whether it meets Instagram\'s rules for each use. Over HTTP, large files can go to POST /uploads?filename=… (same bearer token).',
+    'Registers media: a reference_id (valid 24 h) for the publishing tools and whether it meets Instagram\'s rules for each use. Over HTTP, large files can go to POST /uploads?filename=….',
   toolset: 'publishing',
   input: z.object({
     source: mediaFields.source,
