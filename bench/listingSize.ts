@@ -18,11 +18,13 @@ export async function benchListingSize(): Promise<{ toolsListBytes: number; inst
         stdio: ['pipe', 'pipe', 'ignore'],
       });
       let out = '';
+      let listed = false;
       const send = (m: unknown) => child.stdin.write(`${JSON.stringify(m)}\n`);
       child.stdout.on('data', (chunk) => {
         out += chunk;
-        const done = out.split('\n').filter((l) => l.startsWith('{'));
-        if (done.length === 1 && !out.includes('"id":2')) {
+        if (!listed && out.includes('\n')) {
+          // The initialize answer is complete: ask for the tools once.
+          listed = true;
           send({ jsonrpc: '2.0', method: 'notifications/initialized' });
           send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
         }

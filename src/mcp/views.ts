@@ -2,19 +2,22 @@
  * Wire shapes that a tool and an HTTP route both answer with, so they are written once: registered
  * media is instagram_upload_media's result and the answer of `POST /uploads`.
  */
+import { z } from 'zod';
 import type { RegisteredMedia } from '../services/mediaLibrary.js';
 
-export interface RegisteredMediaWire {
-  reference_id: string;
-  mime_type: string;
-  size_bytes: number | null;
-  expires_at: string;
-  kind: RegisteredMedia['kind'];
-  source: RegisteredMedia['source'];
-  width?: number;
-  height?: number;
-  duration_seconds?: number;
-}
+/** Declared once here; instagram_upload_media's output extends it with its checks and next step. */
+export const registeredMediaWire = z.object({
+  reference_id: z.string(),
+  mime_type: z.string(),
+  size_bytes: z.number().nullable(),
+  expires_at: z.string(),
+  kind: z.enum(['image', 'video', 'unknown']),
+  source: z.enum(['local', 'url', 'upload']),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  duration_seconds: z.number().optional(),
+});
+export type RegisteredMediaWire = z.infer<typeof registeredMediaWire>;
 
 export function registeredMediaView(m: RegisteredMedia): RegisteredMediaWire {
   return {

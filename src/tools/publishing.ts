@@ -4,7 +4,7 @@
  * the workflow (checks, containers, uploads, polling, publishing) lives in services/publishing/.
  */
 import { z } from 'zod';
-import { registeredMediaView } from '../mcp/views.js';
+import { registeredMediaView, registeredMediaWire } from '../mcp/views.js';
 import { defineTool } from '../mcp/tool.js';
 import type { ToolContext } from '../mcp/context.js';
 import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishing/bounds.js';
@@ -366,16 +366,7 @@ export const publishingLimitTool = defineTool({
   },
 });
 
-const registeredMediaOutput = z.object({
-  reference_id: z.string(),
-  mime_type: z.string(),
-  size_bytes: z.number().nullable(),
-  expires_at: z.string(),
-  kind: z.enum(['image', 'video', 'unknown']),
-  source: z.enum(['local', 'url', 'upload']),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  duration_seconds: z.number().optional(),
+const registeredMediaOutput = registeredMediaWire.extend({
   checks: z.array(z.object({ target: z.string(), ok: z.boolean(), issues: z.array(z.string()) })),
   next_step: z.string(),
 });
