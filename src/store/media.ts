@@ -29,6 +29,7 @@ export function createMediaRepo({ db, clock }: RepoContext): MediaRepo {
           localPath: r.localPath,
           url: r.url,
           checksum: r.checksum,
+          fileIdentity: r.fileIdentity ?? null,
           mimeType: r.mimeType,
           sizeBytes: r.sizeBytes,
           width: r.width,

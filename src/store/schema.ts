@@ -100,6 +100,8 @@ export const media = sqliteTable(
     localPath: text('local_path'),
     url: text('url'),
     checksum: text('checksum'),
+    /** The local file as checked at registration (device:inode:size:mtime in ns); a different file at the path is refused. */
+    fileIdentity: text('file_identity'),
     mimeType: text('mime_type'),
     sizeBytes: integer('size_bytes'),
     width: integer('width'),

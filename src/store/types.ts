@@ -133,6 +133,8 @@ export interface MediaRecord {
   url: string | null;
   /** sha256 hex. */
   checksum: string | null;
+  /** The file as checked at registration (device:inode:size:mtime in ns), for local files and uploads; null for URLs. */
+  fileIdentity: string | null;
   mimeType: string | null;
   sizeBytes: number | null;
   width: number | null;
@@ -144,7 +146,7 @@ export interface MediaRecord {
   expiresAt: number;
 }
 
-export type MediaCreate = Omit<MediaRecord, 'id' | 'createdAt' | 'usedByPostId' | 'usedAt'> & { id?: string };
+export type MediaCreate = Omit<MediaRecord, 'id' | 'createdAt' | 'usedByPostId' | 'usedAt' | 'fileIdentity'> & { id?: string; fileIdentity?: string | null };
 
 export interface MediaRepo {
   /** Generates a 32-hex id unless one is given (it must be 32 lowercase hex characters). */
