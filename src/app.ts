@@ -15,6 +15,8 @@ import { AccountService } from './services/accounts.js';
 import { LocalCallbackListeners } from './transports/callbackListener.js';
 import { MediaLibrary } from './services/mediaLibrary.js';
 import { Publisher } from './services/publishing/index.js';
+import { Scheduler } from './services/scheduler.js';
+import { EmbeddedJobQueue } from './jobs/index.js';
 import { Commenting } from './services/commenting.js';
 import { createReading, type ReadingServices } from './services/reading/index.js';
 import type { SandboxEmulator } from './sandbox.js';
@@ -39,7 +41,7 @@ export interface App {
   sandbox?: SandboxEmulator;
   /** Tells the app where its HTTP listener is (in sandbox mode local media is served from there). */
   attachHttp(handle: { url: string; port: number }): Promise<void>;
-  /** Starts background work: token refresh sweep, resuming posts that were in flight, media cleanup. */
+  /** Starts background work: resuming posts that were in flight, and the jobs (scheduled posts, token refresh, media cleanup). */
   startBackground(): void;
   close(): Promise<void>;
 }
@@ -94,6 +96,8 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   const library = new MediaLibrary({ config, clock, logger: logger.child({ component: 'media' }), store, mediaHost });
   const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
   const reading = createReading({ clock, store, graph, accounts });
+  const jobs = new EmbeddedJobQueue({ store, clock, logger: logger.child({ component: 'jobs' }) });
+  const scheduler = new Scheduler({ jobs, store, clock, logger: logger.child({ component: 'scheduler' }), publisher, accounts, library });
   const commenting = new Commenting({ store, graph, accounts });
 
   const timers: Timer[] = [];
@@ -125,17 +129,17 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
           }),
         );
       };
-      repeat(60 * 60 * 1000, () => accounts.refreshSweep());
-      repeat(10 * 60 * 1000, () => library.cleanupExpired());
       repeat(60 * 1000, () => mediaHost.sweep());
       repeat(ORPHAN_SWEEP_MS, () => publisher.resumeOrphaned());
-      void accounts.refreshSweep().catch((err) => logger.warn('token refresh sweep failed', { error: err }));
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
+      // Token refresh, media cleanup and scheduled posts run as jobs: one process runs each.
+      scheduler.start();
     },
     async close() {
       if (closed) return;
       closed = true;
       for (const timer of timers) timer.cancel();
+      await jobs.close();
       await publisher.close();
       await accounts.close();
       await graph.close();

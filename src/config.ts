@@ -48,6 +48,7 @@ export const SETTINGS = {
   INSTAGRAM_MCP_HOST: 'HTTP bind address (also --host). Default 127.0.0.1. Any other address needs a bearer token or an OpenID provider.',
   INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED: '1 lets the HTTP transports listen on a non-loopback address with no bearer token or OpenID provider: only for a server behind a proxy that authenticates every request itself.',
   INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS: 'How long a publishing call waits before returning the post id to follow with instagram_post_status. Default 60.',
+  INSTAGRAM_MCP_TIME_ZONE: 'IANA time zone for calendars and suggested times when a call names none (e.g. Europe/Berlin). Default UTC.',
   INSTAGRAM_MCP_LOG_LEVEL: 'debug, info (default), warn or error. Logs go to stderr.',
   INSTAGRAM_MCP_CONFIG: 'Path of a JSON file holding any of these settings by name (also --config). Environment variables win over it.',
 } as const;
@@ -156,6 +157,11 @@ const rawSchema = z.object({
     .transform((s) => (s && s.trim() ? s.trim() : '60'))
     .transform((s) => Number(s))
     .pipe(z.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0').max(3600, 'must be ≤ 3600')),
+  INSTAGRAM_MCP_TIME_ZONE: z
+    .string()
+    .optional()
+    .transform((s) => (s && s.trim() ? s.trim() : 'UTC'))
+    .refine((s) => isTimeZone(s), 'must be an IANA time zone such as Europe/Berlin or UTC'),
   INSTAGRAM_MCP_LOG_LEVEL: z
     .string()
     .optional()
@@ -193,6 +199,8 @@ export interface AppConfig {
   agentOverride?: string;
   localOwner: string;
   publishWaitMs: number;
+  /** Default IANA time zone of calendars and suggested times. */
+  timeZone: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -342,8 +350,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: CliFlags
     agentOverride: raw.INSTAGRAM_MCP_AGENT,
     localOwner: raw.INSTAGRAM_MCP_OWNER ?? safeUserName(),
     publishWaitMs: raw.INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS * 1000,
+    timeZone: raw.INSTAGRAM_MCP_TIME_ZONE,
     logLevel: raw.INSTAGRAM_MCP_LOG_LEVEL,
   };
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function safeUserName(): string {

@@ -21,6 +21,8 @@ An MCP server for Instagram professional accounts through Meta's official Graph 
 
   instagram-mcp                    serve MCP over stdio (the default: what desktop clients spawn)
   instagram-mcp --transport http   serve Streamable HTTP at /mcp (and legacy HTTP+SSE at /sse)
+  instagram-mcp worker             run only the background jobs (scheduled posts, token refresh,
+                                   insights capture), with no client: for a machine that stays on
 
 Options:
   --transport stdio|http   the transport (default stdio; also INSTAGRAM_MCP_TRANSPORT).
@@ -58,9 +60,10 @@ async function main(): Promise<void> {
     import('./log.js'),
     import('./transports/lifecycle.js'),
   ]);
+  const worker = argv[0] === 'worker';
   let config: AppConfig;
   try {
-    config = loadConfig(process.env, parseCliFlags(argv));
+    config = loadConfig(process.env, parseCliFlags(argv.filter((_, i) => !(worker && i === 0))));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`instagram-mcp: ${err.message}\nRun instagram-mcp --help for the options; see the README's Configuration section for every setting.\n`);
@@ -73,7 +76,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   // The transport builds the App and whatever listens; the lifecycle closes them when the process stops.
-  if (config.transport === 'http') {
+  if (worker) {
+    const { serveWorker } = await import('./transports/worker.js');
+    await serveWorker(config, lifecycle);
+  } else if (config.transport === 'http') {
     const { serveHttp } = await import('./transports/http.js');
     await serveHttp(config, lifecycle);
   } else {

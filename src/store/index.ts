@@ -14,8 +14,10 @@ import { createAuditRepo } from './audit.js';
 import type { RepoContext } from './context.js';
 import { createHashtagSearchesRepo } from './hashtagSearches.js';
 import { checkKeyFingerprint } from './keyFingerprint.js';
+import { createJobsRepo } from './jobs.js';
 import { createMediaRepo } from './media.js';
 import { createOAuthSessionsRepo } from './oauthSessions.js';
+import { createPostScheduleRepo } from './postSchedule.js';
 import { createPostsRepo } from './posts.js';
 import { createUnlinkedFacebookPagesRepo } from './unlinkedFacebookPages.js';
 import type { Store } from './types.js';
@@ -30,6 +32,7 @@ export { normalizeHashtag } from './hashtagSearches.js';
 export { isMediaId } from './media.js';
 export { OAUTH_SESSION_TTL_MS } from './oauthSessions.js';
 export { STORY_LIFETIME_MS } from './posts.js';
+export { FINAL_POST_STATES } from './states.js';
 
 export interface StoreOptions {
   /** A file path, or ':memory:' for tests. */
@@ -81,6 +84,8 @@ export function openStore(opts: StoreOptions): Store {
       agentAccounts: createAgentAccountsRepo(ctx),
       media: createMediaRepo(ctx),
       posts: createPostsRepo(ctx),
+      schedule: createPostScheduleRepo(ctx),
+      jobs: createJobsRepo(ctx),
       audit: createAuditRepo(ctx),
       hashtagSearches: createHashtagSearchesRepo(ctx),
       unlinkedFacebookPages: createUnlinkedFacebookPagesRepo(ctx),

@@ -76,6 +76,10 @@ export const postRuntimeSchema = z.object({
   failureHint: z.string().optional(),
   /** Why the post is waiting (left for later), or what is still missing once completed. */
   note: z.string().optional(),
+  /** Scheduled posts: how late media_publish may still go out, and whether it waits for quota room. */
+  schedule: z.object({ graceMs: z.number(), whenQuotaAllows: z.boolean() }).optional(),
+  /** How late after publish_at media_publish went out (scheduled posts published late). */
+  lateMs: z.number().optional(),
   firstCommentResult: z.object({ status: z.enum(FIRST_COMMENT_STATUSES), id: z.string().optional(), message: z.string().optional() }).optional(),
 });
 

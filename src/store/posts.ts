@@ -5,6 +5,7 @@ import type { RepoContext } from './context.js';
 import { DuplicateIdempotencyKeyError, NotFoundError } from './errors.js';
 import { parseChildren, parseInputs, parseOptions, serializeOptions, type ChildContainer, type PostRuntime, type PostRuntimePatch } from './postData.js';
 import { posts } from './schema.js';
+import { FINAL_POST_STATES } from './states.js';
 import type { PostCreate, PostRecord, PostsRepo, TransitionColumns } from './types.js';
 
 export const STORY_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -13,7 +14,8 @@ const DEFAULT_LIST_LIMIT = 50;
 type PostRow = typeof posts.$inferSelect;
 type PostColumns = Partial<typeof posts.$inferInsert>;
 
-function toRecord(row: PostRow): PostRecord {
+/** A posts row as its record (also used by postSchedule.ts). */
+export function toRecord(row: PostRow): PostRecord {
   const { optionsJson, inputsJson, childrenJson, leaseOwner, leaseGeneration, leaseExpiresAt, ...rest } = row;
   return {
     ...rest,
@@ -104,6 +106,7 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
             inputsJson: JSON.stringify(p.inputs),
             childrenJson: '[]',
             state: 'pending',
+            publishAt: p.publishAt ?? null,
             progress: 0,
             attempts: 0,
             createdAt: now,
@@ -131,7 +134,7 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
       return db
         .select()
         .from(posts)
-        .where(notInArray(posts.state, ['completed', 'failed']))
+        .where(notInArray(posts.state, [...FINAL_POST_STATES, 'scheduled']))
         .orderBy(asc(posts.createdAt), asc(posts.id))
         .all()
         .map(toRecord);

@@ -7,9 +7,9 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-import { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES } from './states.js';
+import { ACCOUNT_STATUSES, JOB_STATES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES } from './states.js';
 
-export { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES };
+export { ACCOUNT_STATUSES, JOB_STATES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES };
 
 /** `col IN ('a','b')` for a CHECK constraint (values are our own constants, never user input). */
 function oneOf(column: string, values: readonly string[]) {
@@ -154,8 +154,11 @@ export const posts = sqliteTable(
     /** Bumped on every acquisition: a fencing token, so a holder that lost the lease cannot write. */
     leaseGeneration: integer('lease_generation').notNull().default(0),
     leaseExpiresAt: integer('lease_expires_at'),
+    /** Scheduled posts: the instant media_publish is due (null for a post published at once). */
+    publishAt: integer('publish_at'),
   },
   (t) => [
+    index('posts_owner_publish_at_idx').on(t.owner, t.publishAt),
     // SQLite treats NULLs as distinct, so posts without a key never collide.
     uniqueIndex('posts_owner_idempotency_key_uq').on(t.owner, t.idempotencyKey),
     index('posts_owner_account_created_idx').on(t.owner, t.accountId, t.createdAt),
@@ -223,3 +226,32 @@ export const storeMeta = sqliteTable('store_meta', {
   name: text('name').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Durable time-based work (a scheduled post's start, insights captures, sweeps): one row per key,
+ * claimed with a lease whose generation fences a holder that lost it (store/jobs.ts).
+ */
+export const jobs = sqliteTable(
+  'jobs',
+  {
+    id: text('id').primaryKey(),
+    key: text('key').notNull(),
+    kind: text('kind').notNull(),
+    owner: text('owner'),
+    payloadJson: text('payload_json').notNull().default('{}'),
+    runAt: integer('run_at').notNull(),
+    state: text('state', { enum: JOB_STATES }).notNull().default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    leaseOwner: text('lease_owner'),
+    leaseGeneration: integer('lease_generation').notNull().default(0),
+    leaseExpiresAt: integer('lease_expires_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('jobs_key_uq').on(t.key),
+    index('jobs_state_run_at_idx').on(t.state, t.runAt),
+    check('jobs_state_check', oneOf('state', JOB_STATES)),
+  ],
+);

@@ -4,6 +4,11 @@
  */
 import type { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES } from './schema.js';
 import type { ChildContainer, ChildState, ContainerMeta, PostInput, PostRuntime, PostRuntimePatch, PostSettings } from './postData.js';
+import type { JobsRepo } from './jobs.js';
+import type { PostScheduleRepo } from './postSchedule.js';
+
+export type { PostScheduleRepo, QuotaEvent } from './postSchedule.js';
+export type { JobClaim, JobLease, JobOutcome, JobRecord, JobSchedule, JobsRepo, JobState } from './jobs.js';
 
 export type { ChildContainer, ChildState, ContainerMeta, FirstCommentResult, PostInput, PostRuntime, PostRuntimePatch, PostSettings, StoredMedia } from './postData.js';
 
@@ -188,6 +193,8 @@ export interface PostRecord {
   updatedAt: number;
   publishedAt: number | null;
   expiresAt: number | null;
+  /** Scheduled posts: when media_publish is due. */
+  publishAt: number | null;
 }
 
 export interface PostLease {
@@ -212,11 +219,12 @@ export interface PostCreate {
   caption?: string | null;
   settings?: PostSettings;
   inputs: PostInput[];
+  publishAt?: number | null;
 }
 
 /** The columns a state transition may persist along with the new state. */
 export type TransitionColumns = Partial<
-  Pick<PostRecord, 'progress' | 'attempts' | 'mediaId' | 'permalink' | 'publishedAt' | 'expiresAt' | 'errorCode' | 'errorSubcode' | 'errorMessage'>
+  Pick<PostRecord, 'progress' | 'attempts' | 'mediaId' | 'permalink' | 'publishedAt' | 'expiresAt' | 'errorCode' | 'errorSubcode' | 'errorMessage' | 'publishAt'>
 >;
 
 export interface TransitionWrite {
@@ -235,7 +243,7 @@ export interface PostsRepo {
   /** Unscoped: for the publisher resuming its own work, never for answering a user. */
   getById(id: string): PostRecord | undefined;
   findByIdempotencyKey(owner: string, key: string): PostRecord | undefined;
-  /** Every owner's posts not completed or failed, oldest first. */
+  /** Every owner's posts a job is driving or should drive (not final, not waiting for their time), oldest first. */
   listInFlight(): PostRecord[];
   /** Newest first; default limit 50. */
   listForAccount(owner: string, accountId: string, limit?: number): PostRecord[];
@@ -332,6 +340,8 @@ export interface Store {
   agentAccounts: AgentAccountsRepo;
   media: MediaRepo;
   posts: PostsRepo;
+  schedule: PostScheduleRepo;
+  jobs: JobsRepo;
   audit: AuditRepo;
   hashtagSearches: HashtagSearchesRepo;
   unlinkedFacebookPages: UnlinkedFacebookPagesRepo;

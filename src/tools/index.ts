@@ -1,6 +1,7 @@
 /** Every tool, in the order clients list them. Toolset selection and read-only filtering happen in server.ts. */
 import type { ToolDefinition } from '../mcp/tool.js';
 import { accountTools } from './accounts.js';
+import { calendarTools } from './calendar.js';
 import { commentTools } from './comments.js';
 import { commentingTools } from './commenting.js';
 import { discoveryTools } from './discovery.js';
@@ -12,6 +13,7 @@ import { publishingTools } from './publishing.js';
 export const allTools: ToolDefinition[] = [
   ...accountTools,
   ...publishingTools,
+  ...calendarTools,
   ...postTools,
   ...insightTools,
   ...commentTools,

@@ -10,6 +10,9 @@ import type { ToolContext } from '../mcp/context.js';
 import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishing/bounds.js';
 import { CHILD_STATES, POST_STATES, type MediaItemRequest, type PostStatusView, type PublishRequest } from '../services/publishing/types.js';
 import type { MediaInput } from '../services/mediaLibrary.js';
+import { parsePublishAt, type ScheduleRequest } from '../services/publishing/scheduling.js';
+import { describeLateness } from '../services/publishing/steps/schedule.js';
+import { AppError } from '../errors.js';
 
 // ---------------------------------------------------------------------------------------------- inputs
 
@@ -39,6 +42,13 @@ const carouselItemArg = z.union([
   mediaObject.extend({ alt_text: z.string().max(5000).optional(), user_tags: z.array(userTag).max(50).optional() }),
 ]);
 
+/** Scheduling, shared with instagram_reschedule_post. */
+export const scheduleFields = {
+  publish_at: z.string().max(40).optional().describe('Schedule: ISO 8601 with offset.'),
+  grace_minutes: z.number().int().min(0).max(1440).optional().describe('If its time is missed: minutes late it may go (180; 0 skips).'),
+  when_quota_allows: z.boolean().optional().describe('Quota full then: wait for room.'),
+};
+
 const common = {
   account,
   caption: z.string().max(20_000).optional().describe('≤ 2200 characters, 30 hashtags, 20 @mentions.'),
@@ -47,6 +57,7 @@ const common = {
   first_comment: z.string().max(5000).optional().describe('Posted after publishing.'),
   idempotency_key: z.string().max(200).optional().describe('Same key, same post.'),
   allow_duplicate: z.boolean().optional(),
+  ...scheduleFields,
   wait_seconds: z
     .number()
     .int()
@@ -66,7 +77,7 @@ const autoDiscover = (what: string) =>
 
 // ---------------------------------------------------------------------------------------------- outputs
 
-const postView = z.object({
+export const postView = z.object({
   post_id: z.string(),
   state: z.enum(POST_STATES),
   progress: z.number().describe('0 to 1.'),
@@ -91,6 +102,7 @@ const postView = z.object({
   created_at: z.string(),
   published_at: z.string().nullable(),
   expires_at: z.string().nullable().describe('Stories: when the story disappears.'),
+  publish_at: z.string().optional(),
   idempotent_replay: z.boolean().optional(),
   note: z.string().optional(),
   resource_uri: z.string(),
@@ -122,6 +134,7 @@ export function viewPost(post: PostStatusView): PostOutput {
     created_at: new Date(post.createdAt).toISOString(),
     published_at: iso(post.publishedAt),
     expires_at: iso(post.expiresAt),
+    ...(post.publishAt !== undefined ? { publish_at: new Date(post.publishAt).toISOString() } : {}),
     ...(post.replayed ? { idempotent_replay: true } : {}),
     ...(post.note ? { note: post.note } : {}),
     resource_uri: `instagram://posts/${post.postId}`,
@@ -145,11 +158,18 @@ function nextStepOf(post: PostStatusView, replay: string): string {
     const story = post.kind === 'story' && post.expiresAt ? ` The story disappears at ${new Date(post.expiresAt).toISOString()}.` : '';
     const unconfirmed = post.firstComment && post.firstComment.status !== 'posted' && post.firstComment.status !== 'pending';
     const commentNote = unconfirmed ? ' The first comment was not confirmed (see first_comment); add it by hand if needed.' : '';
-    return `${replay}Published.${where}${story}${commentNote}`;
+    const late = post.lateMs !== undefined && post.publishAt !== undefined ? ` It went out ${describeLateness(post.lateMs)} after its publish_at (${new Date(post.publishAt).toISOString()}): no server was running at its time.` : '';
+    return `${replay}Published.${where}${late}${story}${commentNote}`;
   }
   if (post.state === 'failed') {
     const key = post.hasIdempotencyKey ? ' with a new idempotency_key (this one stays bound to this failed post)' : '';
     return `${replay}Not published: ${post.error?.meaning ?? post.error?.message ?? 'the post failed'} Fix that and create the post again${key}; nothing went live.`;
+  }
+  if (post.state === 'cancelled') return `${replay}Cancelled: nothing was published.`;
+  if (post.state === 'skipped') return `${replay}${post.note ?? 'Skipped: its time was missed by more than its grace window; nothing was published.'}`;
+  if (post.publishAt !== undefined && post.state !== 'publishing') {
+    const ahead = post.state === 'scheduled' ? '' : post.state === 'ready' ? ' Its media is processed and waiting.' : ` Its media is being prepared ahead of time (${Math.round(post.progress * 100)}%).`;
+    return `${replay}Scheduled for ${new Date(post.publishAt).toISOString()}.${ahead} It publishes by itself while this server or \`instagram-mcp worker\` runs. See instagram_list_scheduled; change it with instagram_reschedule_post or instagram_cancel_post (post_id "${post.postId}").`;
   }
   if (post.drivenElsewhere) {
     return `${replay}Another running instance of this server is publishing this post. Check again with instagram_post_status (post_id "${post.postId}").`;
@@ -197,8 +217,13 @@ function commonRequest(args: {
   first_comment?: string;
   idempotency_key?: string;
   allow_duplicate?: boolean;
+  publish_at?: string;
+  grace_minutes?: number;
+  when_quota_allows?: boolean;
 }): Partial<PublishRequest> {
+  const schedule = scheduleOf(args);
   return {
+    ...(schedule ? { schedule } : {}),
     ...(args.account ? { account: args.account } : {}),
     ...(args.caption !== undefined ? { caption: args.caption } : {}),
     ...(args.location_id ? { locationId: args.location_id } : {}),
@@ -206,6 +231,21 @@ function commonRequest(args: {
     ...(args.first_comment !== undefined ? { firstComment: args.first_comment } : {}),
     ...(args.idempotency_key !== undefined ? { idempotencyKey: args.idempotency_key } : {}),
     ...(args.allow_duplicate ? { allowDuplicate: true } : {}),
+  };
+}
+
+/** The schedule a call asks for: none without publish_at (grace and quota policy alone are refused). */
+export function scheduleOf(args: { publish_at?: string; grace_minutes?: number; when_quota_allows?: boolean }): ScheduleRequest | undefined {
+  if (args.publish_at === undefined) {
+    if (args.grace_minutes !== undefined || args.when_quota_allows !== undefined) {
+      throw new AppError('invalid_argument', 'grace_minutes and when_quota_allows apply to scheduled posts only.', 'Add publish_at (ISO 8601 with an offset), or leave them out to publish now.');
+    }
+    return undefined;
+  }
+  return {
+    publishAt: parsePublishAt(args.publish_at),
+    ...(args.grace_minutes !== undefined ? { graceMs: args.grace_minutes * 60_000 } : {}),
+    ...(args.when_quota_allows !== undefined ? { whenQuotaAllows: args.when_quota_allows } : {}),
   };
 }
 
@@ -296,6 +336,7 @@ export const createStoryTool = defineTool({
     fix_media: fixMedia,
     idempotency_key: common.idempotency_key,
     allow_duplicate: common.allow_duplicate,
+    ...scheduleFields,
     wait_seconds: common.wait_seconds,
   }),
   output: postView,

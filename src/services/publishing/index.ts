@@ -9,7 +9,7 @@ import { AppError, describeError } from '../../errors.js';
 import type { GraphHttp } from '../../instagram/http.js';
 import { getMediaPermalink } from '../../instagram/publishing.js';
 import type { Logger } from '../../log.js';
-import { DuplicateIdempotencyKeyError, type PostRecord, type Store } from '../../store/index.js';
+import { DuplicateIdempotencyKeyError, type AccountRecord, type PostRecord, type PostState, type Store } from '../../store/index.js';
 import type { AccountService, Caller } from '../accounts.js';
 import type { MediaLibrary } from '../mediaLibrary.js';
 import { MAX_WAIT_MS } from './bounds.js';
@@ -20,9 +20,15 @@ import { planPost } from './plan.js';
 import { callForPost, postAccountOf, type PostCall } from './postAccount.js';
 import { Quota } from './quota.js';
 import { JobRunner } from './runner.js';
-import { isInFlight } from './stateTable.js';
+import { checkAccountAt, checkPublishTime, planQuota, type ScheduleRequest } from './scheduling.js';
+import { isInFlight, transition, TransitionConflictError } from './stateTable.js';
+import { DEFAULT_GRACE_MS, startAt, VIDEO_LEAD_MS } from './steps/schedule.js';
+import { checkTimeZone, localDateTime } from '../timeZones.js';
 import { findPublishedMedia } from './steps/publish.js';
-import type { PostStatusView, PublishingDeps, PublishingLimitView, PublishRequest, WaitOptions } from './types.js';
+import type { PostStatusView, PublishingDeps, PublishingLimitView, PublishRequest, ScheduledDay, WaitOptions } from './types.js';
+
+const RESCHEDULABLE: readonly PostState[] = ['scheduled', 'creating_container', 'uploading', 'processing', 'ready'];
+const CANCELLABLE: readonly PostState[] = ['pending', 'scheduled', 'creating_container', 'uploading', 'processing', 'ready'];
 import { toStatusView } from './view.js';
 
 export { MAX_WAIT_MS };
@@ -42,6 +48,8 @@ export class Publisher {
   private readonly leases: LeaseKeeper;
   private readonly runner: JobRunner;
   private readonly callFor: PostCall;
+  /** Tells the scheduler a scheduled post's containers are due at that time (set by the app). */
+  wakeScheduler: (at: number) => void = () => {};
 
   constructor(deps: PublishingDeps) {
     ({ config: this.config, store: this.store, clock: this.clock, logger: this.logger, graph: this.graph, accounts: this.accounts, library: this.library } = deps);
@@ -60,6 +68,7 @@ export class Publisher {
       if (existing) return this.replay(existing, wait);
     }
     const plan = await planPost(library, caller, account, request);
+    if (request.schedule) return this.schedulePost(caller, account, request, request.schedule, plan);
 
     // Read while the containers are being created (containers are harmless if it says no): the
     // answer gates media_publish and, if the quota is used up, the call fails at once.
@@ -103,6 +112,148 @@ export class Publisher {
     return this.waitAndView(post.id, wait, false);
   }
 
+  /** Stores a post for later, checked completely now: time, token at that time, quota around it. */
+  private async schedulePost(caller: Caller, account: AccountRecord, request: PublishRequest, schedule: ScheduleRequest, plan: Awaited<ReturnType<typeof planPost>>): Promise<PostStatusView> {
+    const { store, library, clock } = this;
+    const now = clock.now();
+    checkPublishTime(schedule.publishAt, now);
+    const notes = [checkAccountAt(account, schedule.publishAt, this.accounts.reauthHint(account))];
+    if (!schedule.whenQuotaAllows) await this.checkQuotaAt(caller, account, schedule.publishAt);
+    const fingerprint = await contentFingerprint(account.id, plan);
+    const guarded = !request.idempotencyKey && !request.allowDuplicate;
+    let post: PostRecord;
+    try {
+      const stored = store.transaction((): { duplicate: PostRecord } | { created: PostRecord } => {
+        const duplicate = guarded ? findRecentDuplicate(store, caller.owner, account.id, fingerprint, now) : undefined;
+        if (duplicate) return { duplicate };
+        const created = store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs, publishAt: schedule.publishAt });
+        const scheduled = transition({ store, clock }, created, 'scheduled', { runtime: { schedule: { graceMs: schedule.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? false } } });
+        library.markUsed(plan.media, created.id);
+        store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'post.scheduled', detail: { post_id: created.id, kind: plan.kind, publish_at: new Date(schedule.publishAt).toISOString() } });
+        return { created: scheduled };
+      });
+      if ('duplicate' in stored) return this.replay(stored.duplicate, { waitMs: 0 }, 'duplicate');
+      post = stored.created;
+    } catch (err) {
+      if (err instanceof DuplicateIdempotencyKeyError) return this.replay(err.existing, { waitMs: 0 });
+      throw err;
+    }
+    this.logger.info('post scheduled', { post: post.id, kind: plan.kind, account: account.id, publishAt: new Date(schedule.publishAt).toISOString() });
+    this.wakeScheduler(startAt(post));
+    const view = await this.waitAndView(post.id, { waitMs: 0 }, false);
+    const note = notes.filter(Boolean).join(' ');
+    return note ? { ...view, note: view.note ? `${view.note} ${note}` : note } : view;
+  }
+
+  private async checkQuotaAt(caller: Caller, account: AccountRecord, at: number, excludePostId?: string): Promise<void> {
+    const live = await this.quota.limitView(caller, account).catch(() => null);
+    if (!live || live.quotaTotal === null) return;
+    const now = this.clock.now();
+    const plan = planQuota({ events: this.store.schedule.quotaEvents(account.id, now - 24 * 60 * 60 * 1000), liveUsage: live.quotaUsage, total: live.quotaTotal, now, at, ...(excludePostId ? { excludePostId } : {}) });
+    if (plan.fits) return;
+    const next = plan.nextFreeAt !== undefined ? new Date(plan.nextFreeAt).toISOString() : null;
+    throw new AppError(
+      'quota_full_at_time',
+      `@${account.username} would have ${plan.usedAtTime} of ${live.quotaTotal} posts in the 24 hours before ${new Date(at).toISOString()}: no room for another.`,
+      next ? `Schedule it at ${next} or later (the next time with room), or pass when_quota_allows: true to publish as soon as a slot frees up.` : 'Pass when_quota_allows: true to publish as soon as a slot frees up.',
+      { next_free_at: next, quota_total: live.quotaTotal },
+    );
+  }
+
+  /** Moves a scheduled post to a new time (and grace), checked as when it was scheduled. */
+  async reschedule(caller: Caller, postId: string, schedule: ScheduleRequest): Promise<PostStatusView> {
+    const post = this.requireOwnPost(caller, postId);
+    if (!RESCHEDULABLE.includes(post.state)) throw this.notChangeable(post, 'rescheduled');
+    const account = this.accounts.resolve(caller, post.accountId);
+    checkPublishTime(schedule.publishAt, this.clock.now());
+    const note = checkAccountAt(account, schedule.publishAt, this.accounts.reauthHint(account));
+    if (!(schedule.whenQuotaAllows ?? post.runtime.schedule?.whenQuotaAllows)) await this.checkQuotaAt(caller, account, schedule.publishAt, post.id);
+    // A job waiting here on the old time stops first; one in another process sees the new time within seconds.
+    await this.runner.stop(post.id, 'the post was rescheduled');
+    const current = this.store.posts.getById(post.id)!;
+    const runtime = { schedule: { graceMs: schedule.graceMs ?? current.runtime.schedule?.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? current.runtime.schedule?.whenQuotaAllows ?? false }, note: undefined };
+    const moved = this.store.transaction(() => {
+      const fresh = this.store.posts.getById(post.id)!;
+      if (!RESCHEDULABLE.includes(fresh.state)) throw this.notChangeable(fresh, 'rescheduled');
+      // Containers already made are kept: awaitPublish makes them again if they would expire first.
+      this.store.schedule.setPublishAt(fresh.id, schedule.publishAt);
+      return this.store.posts.updateRuntime(fresh.id, runtime);
+    });
+    this.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: post.accountId, action: 'post.rescheduled', detail: { post_id: post.id, publish_at: new Date(schedule.publishAt).toISOString() } });
+    if (moved.state !== 'scheduled') this.runner.ensure(moved);
+    this.wakeScheduler(startAt(moved));
+    const view = await this.waitAndView(post.id, { waitMs: 0 }, false);
+    return note ? { ...view, note } : view;
+  }
+
+  /** Cancels a post before media_publish: nothing is published; a container already made expires on its own. */
+  async cancel(caller: Caller, postId: string): Promise<PostStatusView> {
+    const post = this.requireOwnPost(caller, postId);
+    if (post.state === 'cancelled') return this.waitAndView(post.id, { waitMs: 0 }, false);
+    if (!CANCELLABLE.includes(post.state)) throw this.notChangeable(post, 'cancelled');
+    await this.runner.stop(post.id, 'the post was cancelled');
+    const fresh = this.store.posts.getById(post.id)!;
+    if (!CANCELLABLE.includes(fresh.state)) throw this.notChangeable(fresh, 'cancelled');
+    try {
+      transition({ store: this.store, clock: this.clock }, fresh, 'cancelled', { runtime: { note: 'Cancelled: nothing was published.' } });
+    } catch (err) {
+      if (err instanceof TransitionConflictError) throw this.notChangeable(this.store.posts.getById(post.id)!, 'cancelled');
+      throw err;
+    }
+    this.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: post.accountId, action: 'post.cancelled', detail: { post_id: post.id } });
+    this.logger.info('post cancelled', { post: post.id, state: fresh.state });
+    return this.waitAndView(post.id, { waitMs: 0 }, false);
+  }
+
+  /** The calendar: the owner's posts with a publish_at in [from, from + days), by day in the time zone (default the configured one). */
+  listScheduled(caller: Caller, range: { from?: number; days: number; timeZone?: string; account?: string }): { from: number; to: number; timeZone: string; days: ScheduledDay[] } {
+    const timeZone = checkTimeZone(range.timeZone ?? this.config.timeZone);
+    const from = range.from ?? this.clock.now();
+    const to = from + range.days * 24 * 60 * 60 * 1000;
+    const accountId = range.account ? this.accounts.resolve(caller, range.account).id : undefined;
+    const usernames = new Map<string, string>();
+    const days = new Map<string, ScheduledDay>();
+    for (const post of this.store.schedule.listBetween(caller.owner, from, to, accountId)) {
+      if (!this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId)) continue;
+      if (!usernames.has(post.accountId)) usernames.set(post.accountId, this.store.accounts.get(post.owner, post.accountId)?.username ?? post.accountId);
+      const { date, time } = localDateTime(post.publishAt!, timeZone);
+      const day = days.get(date) ?? { date, posts: [] };
+      day.posts.push({ postId: post.id, publishAt: post.publishAt!, localTime: time, kind: post.kind, state: post.state, account: usernames.get(post.accountId)!, caption: post.caption });
+      days.set(date, day);
+    }
+    return { from, to, timeZone, days: [...days.values()] };
+  }
+
+  /** Starts the scheduled posts whose containers are due; the next time one is due (null when none waits). */
+  startDue(): number | null {
+    const now = this.clock.now();
+    let next: number | null = null;
+    for (const post of this.store.schedule.listScheduledUntil(now + VIDEO_LEAD_MS + 24 * 60 * 60 * 1000)) {
+      if (this.runner.isClosing) break;
+      const due = startAt(post);
+      if (due <= now) {
+        this.logger.info('scheduled post: creating its containers ahead of publish_at', { post: post.id, publishAt: new Date(post.publishAt!).toISOString() });
+        this.runner.ensure(post);
+      } else next = next === null ? due : Math.min(next, due);
+    }
+    return next;
+  }
+
+  private requireOwnPost(caller: Caller, postId: string): PostRecord {
+    const post = this.store.posts.get(caller.owner, postId);
+    if (!post) throw new AppError('post_not_found', `No post with id ${postId.slice(0, 64)}.`, 'Use a post_id from instagram_list_scheduled or a publishing tool.');
+    if (!this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId)) {
+      throw new AppError('account_disabled', 'This post belongs to an account that is disabled for this agent.', 'Enable the account with instagram_set_account_enabled.');
+    }
+    return post;
+  }
+
+  private notChangeable(post: PostRecord, what: 'cancelled' | 'rescheduled'): AppError {
+    const why =
+      post.state === 'completed' ? 'it is already live' : post.state === 'publishing' ? 'media_publish is under way' : post.state === 'failed' || post.state === 'skipped' || post.state === 'cancelled' ? `it is ${post.state}` : `it is ${post.state}`;
+    return new AppError('post_not_changeable', `Post ${post.id} cannot be ${what}: ${why}.`, post.state === 'completed' ? 'A live post can be deleted only in the Instagram app.' : 'Check it with instagram_post_status.');
+  }
+
   /** A post's state; a post still in flight is driven again (here) and waited for a bounded time. */
   async status(caller: Caller, postId: string, wait: WaitOptions = {}): Promise<PostStatusView> {
     const post = this.store.posts.get(caller.owner, postId);
@@ -112,7 +263,7 @@ export class Publisher {
     if (!this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId)) {
       throw new AppError('account_disabled', 'This post belongs to an account that is disabled for this agent.', 'Enable the account with instagram_set_account_enabled.');
     }
-    if (isInFlight(post.state)) this.runner.ensure(post);
+    if (isInFlight(post.state) && post.state !== 'scheduled') this.runner.ensure(post);
     else if (post.state === 'completed') await this.completeDetails(post, wait.signal);
     return this.waitAndView(post.id, wait, false);
   }

@@ -23,11 +23,14 @@ import { postFirstComment } from './steps/firstComment.js';
 import { waitProcessed } from './steps/polling.js';
 import { publish } from './steps/publish.js';
 import type { Step, StepScope } from './steps/scope.js';
+import { awaitPublish, awaitStart } from './steps/schedule.js';
 import { uploadVideos } from './steps/upload.js';
 
 /** The implementation of each step the state table names. */
 const STEPS: Record<StepName, Step> = {
   begin,
+  awaitStart,
+  awaitPublish,
   containers: createContainers,
   upload: uploadVideos,
   polling: waitProcessed,

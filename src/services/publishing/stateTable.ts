@@ -12,7 +12,7 @@ import type { FailureReport } from '../../instagram/errors.js';
 import { STORY_LIFETIME_MS, type LeaseFence, type PostRecord, type PostRuntimePatch, type PostState, type Store, type TransitionColumns } from '../../store/index.js';
 
 /** The step modules (steps/*) by name; runner.ts maps each to its implementation. */
-export type StepName = 'begin' | 'containers' | 'upload' | 'polling' | 'publish' | 'firstComment';
+export type StepName = 'begin' | 'awaitStart' | 'containers' | 'upload' | 'polling' | 'awaitPublish' | 'publish' | 'firstComment';
 
 export interface StateSpec {
   /** What the post is doing in this state. */
@@ -35,15 +35,23 @@ export const STATE_TABLE: Record<PostState, StateSpec> = {
   pending: {
     doing: 'Stored with its checked media; nothing sent to Instagram yet.',
     step: 'begin',
-    next: ['creating_container', 'failed'],
+    next: ['creating_container', 'scheduled', 'failed'],
     retriesTransientFailures: false,
     persistedOnEntry: 'The post: settings, prepared media, idempotency key; its media marked used; the audit entry.',
+    persistedByStep: '—',
+  },
+  scheduled: {
+    doing: 'Checked completely and waiting for its time; its containers are created ahead of publish_at (5 minutes for images, 45 for video).',
+    step: 'awaitStart',
+    next: ['creating_container', 'cancelled', 'skipped', 'failed'],
+    retriesTransientFailures: false,
+    persistedOnEntry: 'publish_at, the grace window and the quota policy.',
     persistedByStep: '—',
   },
   creating_container: {
     doing: "Creating the media containers (a carousel's children up to 10 at once).",
     step: 'containers',
-    next: ['uploading', 'processing', 'failed'],
+    next: ['uploading', 'processing', 'cancelled', 'failed'],
     retriesTransientFailures: true,
     persistedOnEntry: 'The state.',
     persistedByStep: 'Each container id as it arrives (the post\'s or the child\'s), with its creation time, resumable flag and upload URI; that resumable uploads are refused.',
@@ -51,7 +59,7 @@ export const STATE_TABLE: Record<PostState, StateSpec> = {
   uploading: {
     doing: 'Streaming local videos to their resumable containers, resuming from the offset Instagram reports.',
     step: 'upload',
-    next: ['processing', 'failed'],
+    next: ['processing', 'cancelled', 'failed'],
     retriesTransientFailures: true,
     persistedOnEntry: 'The state.',
     persistedByStep: "Each video's uploaded flag (its carousel child moves to processing).",
@@ -59,10 +67,18 @@ export const STATE_TABLE: Record<PostState, StateSpec> = {
   processing: {
     doing: 'Polling the containers until FINISHED; a carousel then gets its parent container, polled too.',
     step: 'polling',
-    next: ['publishing', 'failed'],
+    next: ['publishing', 'ready', 'cancelled', 'failed'],
     retriesTransientFailures: true,
     persistedOnEntry: 'The state (and, back from publishing, the attempt count).',
     persistedByStep: "Each child as it finishes; the carousel parent's container id as it arrives.",
+  },
+  ready: {
+    doing: 'Scheduled and processed: waits for publish_at; a container that would pass its 24-hour life first is created anew, and a time missed by more than the grace window is skipped.',
+    step: 'awaitPublish',
+    next: ['publishing', 'creating_container', 'scheduled', 'cancelled', 'skipped', 'failed'],
+    retriesTransientFailures: true,
+    persistedOnEntry: 'The state.',
+    persistedByStep: 'How late media_publish went out, when it was late.',
   },
   publishing: {
     doing: 'media_publish, never repeated blindly: a resumed or failed attempt reads the container first.',
@@ -94,6 +110,22 @@ export const STATE_TABLE: Record<PostState, StateSpec> = {
     next: [],
     retriesTransientFailures: false,
     persistedOnEntry: 'Graph code, subcode and message (redacted), our failure code and hint.',
+    persistedByStep: '—',
+  },
+  cancelled: {
+    doing: 'Cancelled before media_publish: nothing was published; a container already made is left to expire.',
+    step: null,
+    next: [],
+    retriesTransientFailures: false,
+    persistedOnEntry: 'The state and who cancelled it (audit log).',
+    persistedByStep: '—',
+  },
+  skipped: {
+    doing: 'Its time was missed by more than its grace window (no server was running): not published.',
+    step: null,
+    next: [],
+    retriesTransientFailures: false,
+    persistedOnEntry: 'How late it would have been, as the note.',
     persistedByStep: '—',
   },
 };

@@ -13,6 +13,7 @@ import type { ChildState, FirstCommentResult, PostKind, PostState, Store } from 
 import type { AccountService } from '../accounts.js';
 import type { MediaInput, MediaLibrary } from '../mediaLibrary.js';
 import type { Progress } from '../progress.js';
+import type { ScheduleRequest } from './scheduling.js';
 
 export { CHILD_STATES, POST_STATES } from '../../store/states.js';
 export type { ChildState, PostKind, PostState };
@@ -28,11 +29,18 @@ export interface PublishingDeps {
   library: MediaLibrary;
 }
 
+export type { ScheduleRequest };
 export type PublishSurface = 'feed' | 'reel' | 'story';
 
 export interface MediaItemRequest extends MediaInput {
   altText?: string;
   userTags?: UserTag[];
+}
+
+/** A day of the calendar (instagram_list_scheduled), in the caller's time zone. */
+export interface ScheduledDay {
+  date: string;
+  posts: Array<{ postId: string; publishAt: number; localTime: string; kind: PostKind; state: PostState; account: string; caption: string | null }>;
 }
 
 export interface PublishRequest {
@@ -57,6 +65,8 @@ export interface PublishRequest {
   idempotencyKey?: string;
   /** Publish even when the same media and caption went to this account within the last 15 minutes. */
   allowDuplicate?: boolean;
+  /** Publish at this time instead of now. */
+  schedule?: ScheduleRequest;
 }
 
 export interface WaitOptions {
@@ -105,6 +115,10 @@ export interface PostStatusView {
   createdAt: number;
   publishedAt: number | null;
   expiresAt: number | null;
+  /** Scheduled posts: when media_publish is due. */
+  publishAt?: number;
+  /** A scheduled post that went out more than a minute after publish_at: by how much. */
+  lateMs?: number;
   /** The post is bound to an idempotency key (a failed post keeps it). */
   hasIdempotencyKey: boolean;
   /** The idempotency key had been used: this is the first request's post. */

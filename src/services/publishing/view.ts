@@ -32,6 +32,8 @@ export function toStatusView(post: PostRecord, ctx: ViewContext): PostStatusView
     createdAt: post.createdAt,
     publishedAt: post.publishedAt,
     expiresAt: post.expiresAt,
+    ...(post.publishAt !== null ? { publishAt: post.publishAt } : {}),
+    ...(post.runtime.lateMs !== undefined && post.runtime.lateMs > 60_000 ? { lateMs: post.runtime.lateMs } : {}),
     hasIdempotencyKey: post.idempotencyKey !== null,
     replayed: ctx.replayed,
     running: ctx.running,

@@ -7,6 +7,7 @@ import { ContainerFailedError, isNotFoundYet, isTransientRead } from '../../../i
 import { createContainer, type ContainerStatus } from '../../../instagram/publishing.js';
 import type { PostRecord } from '../../../store/index.js';
 import { baseParams } from './containers.js';
+import { isScheduled } from './schedule.js';
 import { containerCreatedAt, describeContainer, isVideoContainer, mapLimit, readStatus, type LeaveForLater, type Step, type StepScope } from './scope.js';
 
 /** Status reads at once while polling a carousel's children. */
@@ -57,6 +58,11 @@ export const waitProcessed: Step = async (s, post) => {
   } else {
     const done = await pollUntilFinished(s, post, [post.containerId!], base, 0.9);
     if (done) return done;
+  }
+  if (isScheduled(post)) {
+    s.move(post, 'ready');
+    s.progress(0.85, 'processed; publishing at publish_at');
+    return;
   }
   s.move(post, 'publishing');
   s.progress(0.9, 'publishing');
