@@ -101,8 +101,17 @@ export function inputJsonSchema(schema: z.ZodObject): Json {
   return shareRepeats(convert(schema, 'input'));
 }
 
+/**
+ * Marks an output field as left out of the listed schema: still validated and sent, but not worth
+ * every conversation's bytes (ids and timestamps an agent rarely needs to rely on by name).
+ */
+export function unlisted<T extends z.ZodType>(field: T): T {
+  return field.meta({ unlisted: true });
+}
+
 export function outputJsonSchema(schema: z.ZodObject): Json {
   const json = convert(schema, 'output');
   const properties = isObject(json.properties) ? json.properties : {};
-  return { type: 'object', properties: Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, isObject(v) ? typeOf(v) : {}])) };
+  const listed = Object.entries(properties).filter(([, v]) => !(isObject(v) && v.unlisted === true));
+  return { type: 'object', properties: Object.fromEntries(listed.map(([k, v]) => [k, isObject(v) ? typeOf(v) : {}])) };
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { registeredMediaView, registeredMediaWire } from '../mcp/views.js';
 import { defineTool } from '../mcp/tool.js';
+import { unlisted } from '../mcp/jsonSchema.js';
 import type { ToolContext } from '../mcp/context.js';
 import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishing/bounds.js';
 import { CHILD_STATES, POST_STATES, type MediaItemRequest, type PostStatusView, type PublishRequest } from '../services/publishing/types.js';
@@ -44,9 +45,9 @@ const carouselItemArg = z.union([
 
 /** Scheduling, shared with instagram_reschedule_post. */
 export const scheduleFields = {
-  publish_at: z.string().max(40).optional().describe('Schedule: ISO 8601 with offset.'),
-  grace_minutes: z.number().int().min(0).max(1440).optional().describe('If its time is missed: minutes late it may go (180; 0 skips).'),
-  when_quota_allows: z.boolean().optional().describe('Quota full then: wait for room.'),
+  publish_at: z.string().max(40).optional().describe('Schedule (ISO 8601, offset).'),
+  grace_minutes: z.number().int().min(0).max(1440).optional().describe('Missed: may go this late (180).'),
+  when_quota_allows: z.boolean().optional(),
 };
 
 const common = {
@@ -80,13 +81,13 @@ const autoDiscover = (what: string) =>
 export const postView = z.object({
   post_id: z.string(),
   state: z.enum(POST_STATES),
-  progress: z.number().describe('0 to 1.'),
-  kind: z.string(),
-  account: z.object({ id: z.string(), username: z.string() }).nullable(),
+  progress: unlisted(z.number()),
+  kind: unlisted(z.string()),
+  account: unlisted(z.object({ id: z.string(), username: z.string() }).nullable()),
   media_id: z.string().nullable().describe('Instagram media id once published.'),
   permalink: z.string().nullable(),
-  container_id: z.string().nullable(),
-  children: z.array(z.object({ index: z.number(), container_id: z.string().nullable(), state: z.enum(CHILD_STATES) })).optional(),
+  container_id: unlisted(z.string().nullable()),
+  children: unlisted(z.array(z.object({ index: z.number(), container_id: z.string().nullable(), state: z.enum(CHILD_STATES) })).optional()),
   error: z
     .object({
       code: z.union([z.number(), z.string()]),
@@ -95,17 +96,17 @@ export const postView = z.object({
       meaning: z.string().nullable(),
     })
     .nullable(),
-  first_comment: z.object({ status: z.string(), comment_id: z.string().optional(), message: z.string().optional() }).optional(),
-  media_fixes: z.array(z.string()).optional().describe('What fix_media changed.'),
-  auto_discovered: z.array(z.string()).optional(),
-  attempts: z.number().describe('media_publish attempts.'),
-  created_at: z.string(),
+  first_comment: unlisted(z.object({ status: z.string(), comment_id: z.string().optional(), message: z.string().optional() }).optional()),
+  media_fixes: unlisted(z.array(z.string()).optional()),
+  auto_discovered: unlisted(z.array(z.string()).optional()),
+  attempts: unlisted(z.number()),
+  created_at: unlisted(z.string()),
   published_at: z.string().nullable(),
-  expires_at: z.string().nullable().describe('Stories: when the story disappears.'),
+  expires_at: unlisted(z.string().nullable()),
   publish_at: z.string().optional(),
-  idempotent_replay: z.boolean().optional(),
+  idempotent_replay: unlisted(z.boolean().optional()),
   note: z.string().optional(),
-  resource_uri: z.string(),
+  resource_uri: unlisted(z.string()),
   next_step: z.string(),
 });
 type PostOutput = z.infer<typeof postView>;
