@@ -47,6 +47,10 @@ export const SETTINGS = {
   INSTAGRAM_MCP_PORT: 'HTTP port (also --port). Default 8787.',
   INSTAGRAM_MCP_HOST: 'HTTP bind address (also --host). Default 127.0.0.1. Any other address needs a bearer token or an OpenID provider.',
   INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED: '1 lets the HTTP transports listen on a non-loopback address with no bearer token or OpenID provider: only for a server behind a proxy that authenticates every request itself.',
+  INSTAGRAM_MCP_SESSION_IDLE_MINUTES: 'An HTTP MCP session with no request and no open stream for this long is closed (the client starts a new one). Default 30.',
+  INSTAGRAM_MCP_MAX_SESSIONS: 'Most concurrent HTTP MCP sessions (Streamable HTTP and legacy SSE together) per owner; the next one is refused until one closes or expires. Default 50.',
+  INSTAGRAM_MCP_UPLOAD_QUOTA_MB: 'Most MiB of POST /uploads files one owner may hold at a time (not yet used in a post, not expired). Default 2048.',
+  INSTAGRAM_MCP_UPLOAD_QUOTA_FILES: 'Most POST /uploads files one owner may hold at a time (not yet used in a post, not expired). Default 200.',
   INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS: 'How long a publishing call waits before returning the post id to follow with instagram_post_status. Default 60.',
   INSTAGRAM_MCP_TIME_ZONE: 'IANA time zone for calendars and suggested times when a call names none (e.g. Europe/Berlin). Default UTC.',
   INSTAGRAM_MCP_LOG_LEVEL: 'debug, info (default), warn or error. Logs go to stderr.',
@@ -87,6 +91,14 @@ const list = z
   .string()
   .optional()
   .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []));
+
+const wholeNumber = (fallback: string, unit: string, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s && s.trim() ? s.trim() : fallback))
+    .transform((s) => Number(s))
+    .pipe(z.number({ error: `must be a number of ${unit}` }).int('must be a whole number').min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`));
 
 const rawSchema = z.object({
   INSTAGRAM_APP_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be the numeric app id').optional()),
@@ -151,6 +163,10 @@ const rawSchema = z.object({
     .string()
     .optional()
     .transform((s) => (s && s.trim() ? s.trim() : '127.0.0.1')),
+  INSTAGRAM_MCP_SESSION_IDLE_MINUTES: wholeNumber('30', 'minutes', 1, 7 * 24 * 60),
+  INSTAGRAM_MCP_MAX_SESSIONS: wholeNumber('50', 'sessions', 1, 100_000),
+  INSTAGRAM_MCP_UPLOAD_QUOTA_MB: wholeNumber('2048', 'MiB', 1, 1024 * 1024),
+  INSTAGRAM_MCP_UPLOAD_QUOTA_FILES: wholeNumber('200', 'files', 1, 1_000_000),
   INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS: z
     .string()
     .optional()
@@ -193,7 +209,20 @@ export interface AppConfig {
   /** Why the sandbox is on, or null when the server talks to Meta. */
   sandbox: null | 'requested' | 'no_credentials';
   transport: 'stdio' | 'http';
-  http: { port: number; host: string; tokens: Map<string, string>; oidcIssuer?: string; allowedOrigins: string[]; allowedHosts: string[] };
+  http: {
+    port: number;
+    host: string;
+    tokens: Map<string, string>;
+    oidcIssuer?: string;
+    allowedOrigins: string[];
+    allowedHosts: string[];
+    /** An MCP session with no request in flight and no open stream for this long is closed. */
+    sessionIdleMs: number;
+    /** Concurrent MCP sessions (both HTTP transports) per owner. */
+    maxSessionsPerOwner: number;
+    /** What one owner may hold in POST /uploads files (not used, not expired). */
+    uploadQuota: { bytes: number; files: number };
+  };
   toolsets: Toolset[];
   readOnly: boolean;
   agentOverride?: string;
@@ -344,6 +373,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: CliFlags
       oidcIssuer: raw.INSTAGRAM_MCP_OIDC_ISSUER,
       allowedOrigins: raw.INSTAGRAM_MCP_ALLOWED_ORIGINS,
       allowedHosts: raw.INSTAGRAM_MCP_ALLOWED_HOSTS,
+      sessionIdleMs: raw.INSTAGRAM_MCP_SESSION_IDLE_MINUTES * 60 * 1000,
+      maxSessionsPerOwner: raw.INSTAGRAM_MCP_MAX_SESSIONS,
+      uploadQuota: { bytes: raw.INSTAGRAM_MCP_UPLOAD_QUOTA_MB * 1024 * 1024, files: raw.INSTAGRAM_MCP_UPLOAD_QUOTA_FILES },
     },
     toolsets: [...new Set(raw.INSTAGRAM_MCP_TOOLSETS)],
     readOnly: raw.INSTAGRAM_MCP_READ_ONLY === true,

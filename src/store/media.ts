@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, inArray, isNotNull, lte } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, isNotNull, isNull, lte, sum } from 'drizzle-orm';
 import type { RepoContext } from './context.js';
 import { media } from './schema.js';
 import type { MediaCreate, MediaRecord, MediaRepo } from './types.js';
@@ -61,6 +61,15 @@ export function createMediaRepo({ db, clock }: RepoContext): MediaRepo {
         .where(and(eq(media.owner, owner), isNotNull(media.usedByPostId), isNotNull(media.localPath)))
         .all();
       return new Set(rows.map((r) => r.localPath!));
+    },
+
+    heldUploads(owner) {
+      const row = db
+        .select({ files: count(), bytes: sum(media.sizeBytes) })
+        .from(media)
+        .where(and(eq(media.owner, owner), eq(media.source, 'upload'), isNull(media.usedByPostId), gt(media.expiresAt, clock.now())))
+        .get();
+      return { files: row?.files ?? 0, bytes: Number(row?.bytes ?? 0) };
     },
 
     listExpired() {

@@ -160,6 +160,8 @@ export interface MediaRepo {
   markUsed(ids: string[], postId: string): void;
   /** Local paths of this owner's media already used by a post. */
   usedLocalPaths(owner: string): Set<string>;
+  /** Files this owner holds in the uploads folder (uploads and fixed copies not used by a post, not expired) and their bytes. */
+  heldUploads(owner: string): { files: number; bytes: number };
   /** Every owner's media whose expiresAt has passed. */
   listExpired(): MediaRecord[];
   delete(id: string): void;

@@ -9,7 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
 import { createApp, type App } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { createServer } from '../server.js';
@@ -17,18 +17,51 @@ import { registeredMediaView } from '../mcp/views.js';
 import { describeError } from '../errors.js';
 import { createHttpAuthenticator, type Identity } from './auth.js';
 import type { Lifecycle } from './lifecycle.js';
+import { SessionRegistry, type SessionEntry, type SessionRefusal, type SessionTransport } from './sessions.js';
+import { UploadQuota } from './uploadQuota.js';
 
 const MAX_JSON_BODY = 4 * 1024 * 1024;
+/** The first protocol version without JSON-RPC batching (2025-03-26 had it; 2025-06-18 removed it). */
+const BATCHLESS_SINCE = '2025-06-18';
 
-interface Session {
-  owner: string;
-  close(): Promise<void>;
-}
+type Session = SessionEntry<StreamableHTTPServerTransport | SSEServerTransport>;
 
 export interface HttpServerHandle {
   url: string;
   port: number;
+  /** The open MCP sessions (both transports): whose, and whether any request or stream of theirs is open. */
+  sessions(): Array<{ transport: SessionTransport; owner: string; idle: boolean }>;
   close(): Promise<void>;
+}
+
+/** A JSON-RPC error answer for the MCP routes. */
+function rpcError(code: number, message: string, data?: Record<string, unknown>, id: unknown = null) {
+  return { jsonrpc: '2.0', error: { code, message, ...(data ? { data } : {}) }, id };
+}
+
+function tooManySessions(res: ServerResponse, refusal: SessionRefusal, id: unknown = null): void {
+  sendJson(
+    res,
+    429,
+    rpcError(-32000, refusal.message, { max_sessions: refusal.limit, open_sessions: refusal.open, ...(refusal.retryAfterSeconds ? { retry_after_seconds: refusal.retryAfterSeconds } : {}) }, id),
+    refusal.retryAfterSeconds ? { 'retry-after': String(refusal.retryAfterSeconds) } : {},
+  );
+}
+
+/**
+ * A batch (a JSON array) on a protocol version that removed batching. The SDK transport still accepts
+ * arrays on every version, so the refusal is made here, from the session's negotiated version or the
+ * MCP-Protocol-Version header, whichever says 2025-06-18 or later.
+ */
+function batchRefusal(body: unknown, req: IncomingMessage, session?: Session): ReturnType<typeof rpcError> | undefined {
+  if (!Array.isArray(body)) return undefined;
+  const header = req.headers['mcp-protocol-version'];
+  const version = [typeof header === 'string' ? header : undefined, session?.protocolVersion].find((v) => v !== undefined && v >= BATCHLESS_SINCE);
+  if (!version) return undefined;
+  return rpcError(
+    -32600,
+    `Invalid Request: JSON-RPC batches are not supported on protocol version ${version} (batching was removed in ${BATCHLESS_SINCE}). Send one JSON-RPC message per request.`,
+  );
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -91,8 +124,12 @@ export interface HttpServerOptions {
 export async function startHttpServer(app: App, options: HttpServerOptions = {}): Promise<HttpServerHandle> {
   const auth = createHttpAuthenticator(app.config, app.logger, app.clock);
   const log = app.logger.child({ component: 'http' });
-  const streamable = new Map<string, Session & { transport: StreamableHTTPServerTransport }>();
-  const legacy = new Map<string, Session & { transport: SSEServerTransport }>();
+  const sessions: SessionRegistry<StreamableHTTPServerTransport | SSEServerTransport> = new SessionRegistry(
+    app.clock,
+    { idleMs: app.config.http.sessionIdleMs, maxPerOwner: app.config.http.maxSessionsPerOwner },
+    (s) => log.info('MCP session closed after its idle time', { session: s.id.slice(0, 8), idleMinutes: sessions.idleMinutes }),
+  );
+  const uploadQuota = new UploadQuota(app.config.http.uploadQuota, (owner) => app.store.media.heldUploads(owner));
   let allowedHosts = new Set<string>();
   let allowedOrigins = new Set<string>();
   const callbackPath = app.config.redirectUri ? new URL(app.config.redirectUri).pathname : '/oauth/callback';
@@ -120,49 +157,100 @@ export async function startHttpServer(app: App, options: HttpServerOptions = {})
     const body = req.method === 'POST' ? await readJsonBody(req) : undefined;
     (req as IncomingMessage & { auth?: unknown }).auth = withAuth(identity);
     if (typeof sessionId === 'string') {
-      const session = streamable.get(sessionId);
-      if (!session) return sendJson(res, 404, { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null });
-      if (session.owner !== owner) return sendJson(res, 403, { jsonrpc: '2.0', error: { code: -32003, message: 'Session belongs to another identity' }, id: null });
-      return session.transport.handleRequest(req, res, body);
+      const session = sessions.get(sessionId);
+      if (!session || session.transport !== 'streamable') {
+        const why = sessions.wasExpired(sessionId) ? `it expired after ${sessions.idleMinutes} minutes unused` : 'it was closed, expired or never existed';
+        return sendJson(res, 404, rpcError(-32001, `Session not found: ${why}. Start a new session: send initialize again, without an Mcp-Session-Id header.`));
+      }
+      if (session.owner !== owner) return sendJson(res, 403, rpcError(-32003, 'Session belongs to another identity'));
+      const batch = batchRefusal(body, req, session);
+      if (batch) return sendJson(res, 400, batch);
+      sessions.track(session, res);
+      return (session.value as StreamableHTTPServerTransport).handleRequest(req, res, body);
     }
+    const batch = batchRefusal(body, req);
+    if (batch) return sendJson(res, 400, batch);
     if (req.method !== 'POST' || !isInitializeRequest(body)) {
-      return sendJson(res, 400, { jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: no valid session ID provided' }, id: null });
+      return sendJson(res, 400, rpcError(-32000, 'Bad Request: no valid session ID provided'));
     }
+    const admitted = sessions.admit(owner);
+    if ('message' in admitted) return tooManySessions(res, admitted, (body as { id?: unknown }).id ?? null);
+    const requested = body.params.protocolVersion;
+    const protocolVersion = SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION;
     const { server, cleanup } = createServer(app, { ownerFor: () => owner });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        streamable.set(id, { owner, transport, close: cleanup });
+        const session = sessions.add({ id, owner, transport: 'streamable', value: transport, protocolVersion, close: cleanup });
+        sessions.track(session, res);
+        admitted.release();
       },
-      onsessionclosed: (id) => {
-        streamable.delete(id);
-      },
+      onsessionclosed: (id) => sessions.remove(id),
     });
     transport.onclose = () => {
-      if (transport.sessionId) streamable.delete(transport.sessionId);
+      if (transport.sessionId) sessions.remove(transport.sessionId);
     };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      admitted.release();
+      if (!transport.sessionId) void cleanup();
+    }
   }
 
+  // A legacy session lives as long as its SSE stream; it counts under the same per-owner cap.
   async function handleSse(req: IncomingMessage, res: ServerResponse, owner: string) {
+    const admitted = sessions.admit(owner);
+    if ('message' in admitted) return tooManySessions(res, admitted);
     const transport = new SSEServerTransport('/messages', res);
     const { server, cleanup } = createServer(app, { ownerFor: () => owner });
-    legacy.set(transport.sessionId, { owner, transport, close: cleanup });
+    const session = sessions.add({ id: transport.sessionId, owner, transport: 'legacy', value: transport, close: cleanup });
+    sessions.track(session, res);
+    admitted.release();
     res.on('close', () => {
-      legacy.delete(transport.sessionId);
+      sessions.remove(transport.sessionId);
       void cleanup();
     });
     await server.connect(transport);
   }
 
   async function handleLegacyMessage(req: IncomingMessage, res: ServerResponse, url: URL, owner: string, identity: Identity | null) {
-    const session = legacy.get(url.searchParams.get('sessionId') ?? '');
-    if (!session) return sendJson(res, 404, { error: 'unknown session' });
+    const session = sessions.get(url.searchParams.get('sessionId') ?? '');
+    if (!session || session.transport !== 'legacy') return sendJson(res, 404, { error: 'unknown session (it ends when its SSE stream closes): open GET /sse again' });
     if (session.owner !== owner) return sendJson(res, 403, { error: 'session belongs to another identity' });
     const body = await readJsonBody(req);
     (req as IncomingMessage & { auth?: unknown }).auth = withAuth(identity);
-    await session.transport.handlePostMessage(req as never, res, body);
+    await (session.value as SSEServerTransport).handlePostMessage(req as never, res, body);
+  }
+
+  /** An upload refused (quota, size, not media): the body is not read further and the connection closes after the answer. */
+  function refuseUpload(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const status = (err as { status?: number }).status ?? 500;
+    log.info('upload refused', { status, error: describeError(err) });
+    sendJson(res, status, { error: describeError(err) }, req.complete ? {} : { connection: 'close' });
+  }
+
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL, owner: string) {
+    let admitted: ReturnType<UploadQuota['admit']>;
+    try {
+      admitted = uploadQuota.admit(owner, req);
+    } catch (err) {
+      return refuseUpload(req, res, err);
+    }
+    // A client that asked "Expect: 100-continue" sends the body only now that the quota admits it.
+    if (awaitingContinue.has(req)) res.writeContinue();
+    try {
+      const media = await app.library.registerUpload(owner, admitted.body, {
+        fileName: url.searchParams.get('filename') ?? undefined,
+        mimeType: req.headers['content-type'],
+      });
+      sendJson(res, 201, registeredMediaView(media));
+    } catch (err) {
+      refuseUpload(req, res, err);
+    } finally {
+      admitted.release();
+    }
   }
 
   async function route(req: IncomingMessage, res: ServerResponse) {
@@ -201,22 +289,25 @@ export async function startHttpServer(app: App, options: HttpServerOptions = {})
     if (url.pathname === '/mcp') return handleStreamable(req, res, owner, identity);
     if (url.pathname === '/sse' && req.method === 'GET') return handleSse(req, res, owner);
     if (url.pathname === '/messages' && req.method === 'POST') return handleLegacyMessage(req, res, url, owner, identity);
-    if (url.pathname === '/uploads' && req.method === 'POST') {
-      const media = await app.library.registerUpload(owner, req, {
-        fileName: url.searchParams.get('filename') ?? undefined,
-        mimeType: req.headers['content-type'],
-      });
-      return sendJson(res, 201, registeredMediaView(media));
-    }
+    if (url.pathname === '/uploads' && req.method === 'POST') return handleUpload(req, res, url, owner);
     sendJson(res, 404, { error: 'not_found' });
   }
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     route(req, res).catch((err: unknown) => {
       const status = (err as { status?: number }).status ?? 500;
       log.warn('http request failed', { path: req.url?.split('?')[0], error: describeError(err) });
       sendJson(res, status, { error: describeError(err) });
     });
+  };
+  // TCP keep-alive probes find peers that vanished without closing (a stream held open by nobody).
+  const server = http.createServer({ keepAlive: true, keepAliveInitialDelay: 60_000 }, handler);
+  // Uploads answer "Expect: 100-continue" only once authenticated and within quota; everything else at once.
+  const awaitingContinue = new WeakSet<IncomingMessage>();
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/uploads') awaitingContinue.add(req);
+    else res.writeContinue();
+    handler(req, res);
   });
   server.keepAliveTimeout = 65_000;
   const host = options.host ?? app.config.http.host;
@@ -231,10 +322,9 @@ export async function startHttpServer(app: App, options: HttpServerOptions = {})
   return {
     url: `http://${shownHost}:${port}`,
     port,
+    sessions: () => sessions.list().map((s) => ({ transport: s.transport, owner: s.owner, idle: s.active === 0 })),
     async close() {
-      for (const s of [...streamable.values(), ...legacy.values()]) await s.close().catch(() => {});
-      streamable.clear();
-      legacy.clear();
+      await sessions.closeAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
