@@ -316,6 +316,14 @@ const STATUS_TEXT: Record<Exclude<ContainerStatusCode, 'ERROR'>, string> = {
   EXPIRED: 'Expired: Media was not published within 24 hours of its creation.',
 };
 
+/** A container read as a lagging replica would answer it (a stale_status fault); other answers pass as they are. */
+export function staleContainerView(json: unknown, statusCode: ContainerStatusCode): unknown {
+  if (!json || typeof json !== 'object' || !('status_code' in json)) return json;
+  const view: Record<string, unknown> = { ...json, status_code: statusCode };
+  if ('status' in view) view['status'] = statusCode === 'ERROR' ? containerErrorStatus(2207001) : STATUS_TEXT[statusCode];
+  return view;
+}
+
 export const containerSchema: NodeSchema<EmulatedContainer> = {
   typeName: 'ShadowIGMediaBuilder',
   id: (c) => c.id,

@@ -20,13 +20,13 @@ import type { FaultInjector, HoldRegistry, RequestLog } from './controls.js';
 import { EmulatedGraphError, InstagramApiError, defaultMessageFor, errors } from './errors.js';
 import { oauthRoutes } from './oauth.js';
 import { profileRoutes } from './profiles.js';
-import { publishingRoutes } from './publishing.js';
+import { publishingRoutes, staleContainerView } from './publishing.js';
 import { newTraceId, randomString } from './random.js';
 import type { RateLimiter } from './ratelimit.js';
 import { readingRoutes } from './reading.js';
 import { Router, type RequestContext, type RouteModule, type RouteResult } from './router.js';
 import type { EmulatorState } from './state.js';
-import type { FaultKind, HostRole, LoggedRequest } from './types.js';
+import type { ContainerStatusCode, FaultKind, HostRole, LoggedRequest } from './types.js';
 import { uploadRoutes } from './upload.js';
 import { insightsRoutes } from './insights.js';
 import { commentRoutes } from './comments.js';
@@ -255,6 +255,13 @@ export class EmulatorServer {
         return 'answered';
       }
       case 'graph_error': {
+        if (fault.applied) {
+          try {
+            await this.route(ctx);
+          } catch {
+            // applied or refused: the client gets the injected error either way
+          }
+        }
         const error = new EmulatedGraphError({
           code: fault.code,
           subcode: fault.subcode,
@@ -268,6 +275,9 @@ export class EmulatorServer {
       }
       case 'slow':
         await ctx.clock.sleep(fault.ms);
+        return 'continue';
+      case 'stale_status':
+        (ctx as ContextWithUsage).staleStatus = fault.statusCode;
         return 'continue';
       case 'lost_response':
         return 'lost';
@@ -295,6 +305,8 @@ export class EmulatorServer {
       entry.status = ctx.res.statusCode;
       return;
     }
+    const stale = (ctx as ContextWithUsage).staleStatus;
+    if (stale) result = { ...result, json: staleContainerView(result.json, stale) };
     const headers = { ...baseHeaders, ...(ctx as ContextWithUsage).usageHeaders, ...result.headers };
     if (result.redirect) {
       entry.status = result.status ?? 302;
@@ -361,6 +373,8 @@ interface ContextWithUsage extends RequestContext {
   usageHeaders?: Record<string, string>;
   /** Rate-limit error decided on admission, answered instead of the route. */
   throttled?: EmulatedGraphError;
+  /** A stale_status fault: the container read answers this status_code. */
+  staleStatus?: ContainerStatusCode;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

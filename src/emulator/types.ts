@@ -91,7 +91,11 @@ export type FaultKind =
       message?: string;
       httpStatus?: number;
       isTransient?: boolean;
+      /** Apply the request first, then answer this error (Instagram answering code 4 on a publish it made live). */
+      applied?: boolean;
     }
+  /** A container read answered from a lagging replica: `status_code` (and `status`) as given, not as it is. */
+  | { type: 'stale_status'; statusCode: ContainerStatusCode }
   | { type: 'http_5xx'; status?: number; body?: string }
   | { type: 'drop_connection' }
   | { type: 'slow'; ms: number }

@@ -142,9 +142,9 @@ export function describeSubcode(subcode: number): string | undefined {
   return SUBCODES[subcode];
 }
 
+// A throttling answer does not prove the write was not applied: Instagram has answered code 4 to
+// media_publish calls it made live. Only our own refusal to send (http.ts, while blocked) proves it.
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 341, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014]);
-/** Throttling answers that prove the call was rejected before doing anything. */
-const NOT_APPLIED_RATE_CODES = new Set([4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014]);
 const TRANSIENT_SUBCODES = new Set([2207001, 2207003, 2207032, 2207053]);
 const REAUTH_CODES = new Set([102, 104, 190]);
 
@@ -249,12 +249,7 @@ function decide(p: ParsedBody, httpStatus: number): Decision {
   }
   if (code === 25 || subcode === 2207050) return d('permission', describeSubcode(2207050)!);
   if (code !== undefined && RATE_LIMIT_CODES.has(code)) {
-    return d(
-      'rate_limited',
-      'Meta rate limit reached: wait before calling again (continuing extends the block).',
-      true,
-      NOT_APPLIED_RATE_CODES.has(code),
-    );
+    return d('rate_limited', 'Meta rate limit reached: wait before calling again (continuing extends the block).', true, false);
   }
   if (code === 368) return d('rate_limited', 'The account is temporarily blocked for a policy violation: wait before trying again.');
   if (code !== undefined && REAUTH_CODES.has(code)) {
@@ -273,7 +268,7 @@ function decide(p: ParsedBody, httpStatus: number): Decision {
   if (subcode !== undefined && TRANSIENT_SUBCODES.has(subcode)) return d('transient', sub!, true, false);
   if (p.isTransient === true) return d('transient', 'Temporary Meta error: retry shortly.', true, false);
   if (httpStatus === 429) {
-    return d('rate_limited', 'Meta rate limit reached (HTTP 429): wait before calling again.', true, true);
+    return d('rate_limited', 'Meta rate limit reached (HTTP 429): wait before calling again.', true, false);
   }
   if (httpStatus >= 500) return d('transient', 'Meta returned a server error: retry shortly.', true, false);
   if (
@@ -381,8 +376,10 @@ export function mayHaveApplied(err: unknown): boolean {
 }
 
 /**
- * How to read a failed media_publish: `not_ready` (9007) and `not_applied` prove nothing went live;
- * `quota` refused it; `refused` will not pass on a retry; `unknown` may have gone live.
+ * How to read a failed media_publish. Only `not_ready` (9007), `not_applied` (never sent) and `quota`
+ * (9/2207042) prove nothing went live. `refused` will not pass on a retry and `unknown` may: both may
+ * have gone live all the same (a spam block 2207051 or a code 4 on a publish Instagram applied), so
+ * the container and the account's media decide before anything else is done.
  */
 export type PublishFailure = 'not_ready' | 'not_applied' | 'quota' | 'refused' | 'unknown';
 

@@ -41,8 +41,20 @@ export interface StoreOptions {
   clock: Clock;
   /** Where the drizzle migrations live; defaults to the package's `drizzle/` folder. */
   migrationsFolder?: string;
-  /** How long a statement waits for another process's write lock; default 5000 ms. */
+  /** How long a statement waits for another process's write lock; default 10 s. */
   busyTimeoutMs?: number;
+}
+
+/** How long a statement waits for another process's write lock before failing with SQLITE_BUSY. */
+const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * The store could not write now (another process held the lock past the busy timeout, the disk is
+ * full, an I/O error): nothing was written, and the same write may pass later.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
 }
 
 /** `drizzle/` at the package root, from `src/store/*.ts` (tsx, vitest) and `dist/store/*.js` alike. */
@@ -69,7 +81,7 @@ export function openStore(opts: StoreOptions): Store {
   if (!inMemory && process.platform !== 'win32') restrictDatabaseFiles(opts.file);
   const sqlite = new Database(opts.file);
   try {
-    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
     enableWal(sqlite);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');

@@ -19,11 +19,16 @@ export function failureReportOf(err: unknown): FailureReport {
   };
 }
 
-/** Moves the post to `failed` (a post already finished stays as it is). */
+/** Moves the post to `failed` (a post already finished, or live with its media id, stays as it is). */
 export function failPost(ctx: { store: Store; clock: Clock; logger: Logger; fence?: LeaseFence }, post: PostRecord, err: unknown): void {
   const current = ctx.store.posts.getById(post.id) ?? post;
   if (!isInFlight(current.state)) {
     ctx.logger.warn('a finished post met an error; it stays as it is', { post: post.id, state: current.state, error: describeError(err).message });
+    return;
+  }
+  if (current.mediaId) {
+    // A media id means it is live: whatever went wrong afterwards, the post is completed, never failed.
+    ctx.logger.error('a live post met an error; it is not marked failed', { post: post.id, state: current.state, error: describeError(err).message });
     return;
   }
   const report = failureReportOf(err);

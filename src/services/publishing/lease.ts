@@ -7,8 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Clock } from '../../clock.js';
+import { describeError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { LeaseFence, PostLease, PostRecord, Store } from '../../store/index.js';
+import { isStoreUnavailable, type LeaseFence, type PostLease, type PostRecord, type Store } from '../../store/index.js';
 
 const LEASE_MS = 2 * 60_000;
 const LEASE_RENEW_MS = 20_000;
@@ -38,16 +39,31 @@ export class LeaseKeeper {
     return { postId, owner: lease.owner, generation: lease.generation, renewedAt: this.clock.now() };
   }
 
-  /** Extends the lease (at most every 20 s); false once another process has taken it over. */
+  /**
+   * Extends the lease (at most every 20 s); false once another process has taken it over. A store that
+   * cannot write now is tried again at the next renewal: until the lease expires it is still this
+   * job's, and after that every write and Graph call of the job is fenced anyway.
+   */
   renew(lease: HeldLease): boolean {
     const now = this.clock.now();
     if (now - lease.renewedAt < LEASE_RENEW_MS) return true;
     lease.renewedAt = now;
-    return this.store.posts.renewLease(lease.postId, lease, now + LEASE_MS);
+    try {
+      return this.store.posts.renewLease(lease.postId, lease, now + LEASE_MS);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.logger.warn('could not renew the lease of a post (the store cannot write now); trying again later', { post: lease.postId, error: describeError(err).message });
+      return true;
+    }
   }
 
+  /** Never throws: a lease that cannot be released now expires by itself (and this process may take it again at once). */
   release(lease: HeldLease): void {
-    this.store.posts.releaseLease(lease.postId, lease);
+    try {
+      this.store.posts.releaseLease(lease.postId, lease);
+    } catch (err) {
+      this.logger.warn('could not release the lease of a post; it expires by itself', { post: lease.postId, error: describeError(err).message });
+    }
   }
 
   /** The post's lease was left by a process that died or stopped renewing it (expired): anyone may take it over. */

@@ -4,12 +4,12 @@
  * time; cancelling a call only stops that call's waiting, never the post. `close()` stops the jobs and
  * leaves their rows for the next start.
  */
-import type { Clock } from '../../clock.js';
+import type { Clock, Timer } from '../../clock.js';
 import { describeError } from '../../errors.js';
 import { mayPassLater } from '../../instagram/errors.js';
 import type { GraphHttp } from '../../instagram/http.js';
 import type { Logger } from '../../log.js';
-import type { AccountRecord, PostRecord, Store } from '../../store/index.js';
+import { isStoreUnavailable, type AccountRecord, type PostRecord, type Store } from '../../store/index.js';
 import type { MediaLibrary } from '../mediaLibrary.js';
 import type { Progress } from '../progress.js';
 import { failPost } from './failure.js';
@@ -21,7 +21,7 @@ import { isInFlight, STATE_TABLE, transition, TransitionConflictError, type Step
 import { begin, createContainers } from './steps/containers.js';
 import { postFirstComment } from './steps/firstComment.js';
 import { waitProcessed } from './steps/polling.js';
-import { publish } from './steps/publish.js';
+import { publish, UnsavedMediaError } from './steps/publish.js';
 import type { Step, StepScope } from './steps/scope.js';
 import { awaitPublish, awaitStart } from './steps/schedule.js';
 import { uploadVideos } from './steps/upload.js';
@@ -40,6 +40,8 @@ const STEPS: Record<StepName, Step> = {
 
 /** Transient failures of the steps before publishing, retried in place before the post is left for later. */
 const MAX_STEP_RETRIES = 3;
+/** A post whose job stopped because the store could not write is driven again after this long. */
+const STORE_RETRY_MS = 30_000;
 
 interface Waiter {
   deadline: number;
@@ -75,6 +77,9 @@ export interface RunnerDeps {
 
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
+  /** Media ids of live posts the store could not record yet (written by the post's next job). */
+  private readonly unsavedMedia = new Map<string, string>();
+  private readonly retryTimers = new Map<string, Timer>();
   private closing = false;
   private readonly store: Store;
   private readonly clock: Clock;
@@ -95,7 +100,15 @@ export class JobRunner {
     const running = this.jobs.get(post.id);
     if (running) return running;
     if (this.closing) return undefined;
-    const lease = this.leases.acquire(post.id);
+    let lease: HeldLease | undefined;
+    try {
+      lease = this.leases.acquire(post.id);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.logger.warn('cannot take the post now (the store cannot write); it is driven again later', { post: post.id, error: describeError(err).message });
+      this.retryLater(post.id);
+      return undefined;
+    }
     if (!lease) return undefined;
     const job: Job = {
       postId: post.id,
@@ -111,15 +124,72 @@ export class JobRunner {
       ...(quotaGate ? { quotaGate } : {}),
     };
     this.jobs.set(post.id, job);
+    // Nobody may be listening to this promise: it never rejects.
     job.promise = this.drive(job)
       .catch((err: unknown) => this.logger.error('publishing job crashed; the post stays as stored and is resumed on the next start', { post: job.postId, error: err instanceof Error ? err.stack : String(err) }))
-      .finally(() => {
-        for (const token of job.hostedTokens) this.library.revoke(token);
-        this.leases.release(job.lease);
-        this.jobs.delete(job.postId);
-        for (const waiter of [...job.waiters]) waiter.done();
-      });
+      .finally(() => this.endJob(job))
+      .catch((err: unknown) => this.logger.error('publishing job cleanup failed', { post: job.postId, error: err instanceof Error ? err.stack : String(err) }));
     return job;
+  }
+
+  /** Lets go of the job's resources; each step on its own, so one failing never keeps a waiter waiting. */
+  private endJob(job: Job): void {
+    const attempt = (what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.warn(`publishing job cleanup: ${what} failed`, { post: job.postId, error: describeError(err).message });
+      }
+    };
+    attempt('revoking hosted media', () => {
+      for (const token of job.hostedTokens) this.library.revoke(token);
+    });
+    attempt('releasing the lease', () => this.leases.release(job.lease));
+    this.jobs.delete(job.postId);
+    for (const waiter of [...job.waiters]) attempt('ending a wait', () => waiter.done());
+    attempt('checking the media id kept in memory', () => {
+      if (!this.unsavedMedia.has(job.postId)) return;
+      const stored = this.store.posts.getById(job.postId);
+      if (!stored || stored.mediaId || !isInFlight(stored.state)) this.unsavedMedia.delete(job.postId);
+      else this.retryLater(job.postId);
+    });
+  }
+
+  /** Drives the post again after a while (its job stopped because the store could not write). */
+  private retryLater(postId: string): void {
+    if (this.closing || this.retryTimers.has(postId)) return;
+    const timer = this.clock.setTimer(STORE_RETRY_MS, () => {
+      this.retryTimers.delete(postId);
+      if (this.closing || this.jobs.has(postId)) return;
+      try {
+        const post = this.store.posts.getById(postId);
+        if (post && isInFlight(post.state)) this.ensure(post);
+      } catch (err) {
+        this.logger.warn('could not drive the post again; trying later', { post: postId, error: describeError(err).message });
+        this.retryLater(postId);
+      }
+    });
+    this.retryTimers.set(postId, timer);
+  }
+
+  /** The stored post, with the media id kept in memory while the store could not record it. */
+  private withUnsavedMedia(post: PostRecord): PostRecord {
+    const mediaId = this.unsavedMedia.get(post.id);
+    if (!mediaId) return post;
+    if (post.mediaId || !isInFlight(post.state)) {
+      this.unsavedMedia.delete(post.id);
+      return post;
+    }
+    return { ...post, mediaId };
+  }
+
+  /** A note on the post, when the store can write it. */
+  private note(job: Job, note: string): void {
+    try {
+      fencedStore(this.store, job.lease).posts.updateRuntime(job.postId, { note });
+    } catch (err) {
+      if (!isStoreUnavailable(err) && !(err instanceof LeaseLostError)) throw err;
+    }
   }
 
   /** Stops the post's job (if any) and waits for it to let go. */
@@ -145,13 +215,15 @@ export class JobRunner {
       };
       job.waiters.add(waiter);
       signal?.addEventListener('abort', waiter.done, { once: true });
-      void waiter.progress?.report(Math.round(job.progress * 100), 100, job.message);
+      waiter.progress?.report(Math.round(job.progress * 100), 100, job.message).catch(() => {});
     });
   }
 
   /** Stops every job; their rows stay as they are for the next start. */
   async close(): Promise<void> {
     this.closing = true;
+    for (const timer of this.retryTimers.values()) timer.cancel();
+    this.retryTimers.clear();
     const running = [...this.jobs.values()];
     for (const job of running) job.controller.abort(new Error('the server is stopping'));
     await Promise.allSettled(running.map((j) => j.promise));
@@ -166,8 +238,9 @@ export class JobRunner {
     const scope = this.scopeFor(job);
     const store = scope.store;
     for (;;) {
-      const post = store.posts.getById(job.postId);
-      if (!post) return;
+      const stored = store.posts.getById(job.postId);
+      if (!stored) return;
+      const post = this.withUnsavedMedia(stored);
       const spec = STATE_TABLE[post.state];
       try {
         job.controller.signal.throwIfAborted();
@@ -176,14 +249,26 @@ export class JobRunner {
         const outcome = await STEPS[spec.step](scope, post);
         if (outcome) {
           logger.info('post left for later', { post: job.postId, state: store.posts.getById(job.postId)?.state, reason: outcome.leaveForLater });
-          store.posts.updateRuntime(job.postId, { note: outcome.leaveForLater });
+          this.note(job, outcome.leaveForLater);
           return;
         }
         if (!isInFlight(post.state)) return;
       } catch (err) {
+        if (err instanceof UnsavedMediaError) {
+          if (err.mediaId) this.unsavedMedia.set(job.postId, err.mediaId);
+          logger.error('the post is live but the store cannot record it; kept in memory and written later', { post: job.postId, media: err.mediaId, error: describeError(err.cause).message });
+          this.retryLater(job.postId);
+          return;
+        }
         if (err instanceof LeaseLostError) job.controller.abort(err);
         if (job.controller.signal.aborted || err instanceof TransitionConflictError || err instanceof LeaseLostError) {
           logger.info('post left for later', { post: job.postId, state: store.posts.getById(job.postId)?.state, reason: describeError(err).message });
+          return;
+        }
+        if (isStoreUnavailable(err) || this.unsavedMedia.has(job.postId)) {
+          // The store, not Instagram, failed (or the post is live): never a reason to fail the post.
+          logger.warn('the store cannot write now; the post stays as stored and is driven again later', { post: job.postId, state: post.state, error: describeError(err).message });
+          this.retryLater(job.postId);
           return;
         }
         if (spec.retriesTransientFailures && mayPassLater(err)) {
@@ -197,10 +282,16 @@ export class JobRunner {
             }
             continue;
           }
-          store.posts.updateRuntime(job.postId, { note: `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.` });
+          this.note(job, `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.`);
           return;
         }
-        failPost({ store: this.store, clock: this.clock, logger, fence: job.lease }, post, err);
+        try {
+          failPost({ store: this.store, clock: this.clock, logger, fence: job.lease }, post, err);
+        } catch (failErr) {
+          if (!isStoreUnavailable(failErr) && !(failErr instanceof TransitionConflictError)) throw failErr;
+          logger.warn('could not record the failure of the post; it is driven again later', { post: job.postId, error: describeError(failErr).message });
+          if (isStoreUnavailable(failErr)) this.retryLater(job.postId);
+        }
         return;
       }
     }
@@ -266,14 +357,16 @@ export class JobRunner {
     job.progress = v;
     job.message = message;
     const percent = Math.round(v * 100);
-    for (const waiter of job.waiters) void waiter.progress?.report(percent, 100, message);
+    for (const waiter of job.waiters) waiter.progress?.report(percent, 100, message).catch(() => {});
     if (v - job.persistedProgress >= 0.02 || v === 1) {
       job.persistedProgress = v;
       try {
         fencedStore(this.store, job.lease).posts.setProgress(job.postId, v);
       } catch (err) {
-        if (!(err instanceof LeaseLostError)) throw err;
-        job.controller.abort(err);
+        if (err instanceof LeaseLostError) job.controller.abort(err);
+        // Progress is written again with the next step (or the move that ends the post).
+        else if (isStoreUnavailable(err)) job.persistedProgress = 0;
+        else throw err;
       }
     }
     this.tick(job);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { classifyGraphError, describeSubcode, GraphError } from '../../../src/instagram/errors.js';
+import { classifyGraphError, describeSubcode, GraphError, networkError, readPublishFailure } from '../../../src/instagram/errors.js';
 
 const body = (code: number, subcode?: number, extra: Record<string, unknown> = {}) => ({
   error: { message: 'msg', type: 'OAuthException', code, ...(subcode !== undefined ? { error_subcode: subcode } : {}), fbtrace_id: 'T1', ...extra },
@@ -15,14 +15,14 @@ describe('classifyGraphError', () => {
     ['-1/2207032 re-create', body(-1, 2207032), 400, 'transient', { transient: true }],
     ['is_transient flag', body(12345, undefined, { is_transient: true }), 400, 'transient', { transient: true }],
     ['HTTP 503 no body', undefined, 503, 'transient', { transient: true }],
-    ['4 app limit', body(4), 400, 'rate_limited', { transient: true, notApplied: true }],
-    ['17 user limit', body(17), 400, 'rate_limited', { transient: true, notApplied: true }],
-    ['32 page limit', body(32), 400, 'rate_limited', { transient: true, notApplied: true }],
+    ['4 app limit', body(4), 400, 'rate_limited', { transient: true, notApplied: false }],
+    ['17 user limit', body(17), 400, 'rate_limited', { transient: true, notApplied: false }],
+    ['32 page limit', body(32), 400, 'rate_limited', { transient: true, notApplied: false }],
     ['341 app limit', body(341), 400, 'rate_limited', { transient: true }],
-    ['613 custom', body(613), 400, 'rate_limited', { transient: true, notApplied: true }],
-    ['80002 BUC', body(80002), 400, 'rate_limited', { transient: true, notApplied: true }],
+    ['613 custom', body(613), 400, 'rate_limited', { transient: true, notApplied: false }],
+    ['80002 BUC', body(80002), 400, 'rate_limited', { transient: true, notApplied: false }],
     ['4/2207051 spam block', body(4, 2207051), 400, 'rate_limited', { transient: false, notApplied: false }],
-    ['HTTP 429', 'Too Many Requests', 429, 'rate_limited', { transient: true, notApplied: true }],
+    ['HTTP 429', 'Too Many Requests', 429, 'rate_limited', { transient: true, notApplied: false }],
     ['190 invalid token', body(190, 467), 400, 'reauth', { transient: false, notApplied: false }],
     ['190/463 expired', body(190, 463), 400, 'reauth', {}],
     ['102 session', body(102), 400, 'reauth', {}],
@@ -139,5 +139,21 @@ describe('describeSubcode', () => {
     }
     expect(describeSubcode(2207027)).toMatch(/not ready/);
     expect(describeSubcode(1)).toBeUndefined();
+  });
+});
+
+describe('readPublishFailure: only what proves nothing went live is acted on as is', () => {
+  it('proves it: 9007 not ready, 9/2207042 quota, a request that never left', () => {
+    expect(readPublishFailure(classifyGraphError(body(9007, 2207027), 400))).toBe('not_ready');
+    expect(readPublishFailure(classifyGraphError(body(9, 2207042), 400))).toBe('quota');
+    expect(readPublishFailure(networkError('connection refused', { notApplied: true }))).toBe('not_applied');
+  });
+
+  it('does not prove it: code 4 without subcode, other throttling, 5xx, a timeout, a spam block', () => {
+    for (const code of [4, 17, 32, 613, 80002]) expect(readPublishFailure(classifyGraphError(body(code), 400))).toBe('unknown');
+    expect(readPublishFailure(classifyGraphError('Too Many Requests', 429))).toBe('unknown');
+    expect(readPublishFailure(classifyGraphError(body(2), 500))).toBe('unknown');
+    expect(readPublishFailure(networkError('timed out', { notApplied: false, timeout: true }))).toBe('unknown');
+    expect(readPublishFailure(classifyGraphError(body(4, 2207051), 400))).toBe('refused');
   });
 });

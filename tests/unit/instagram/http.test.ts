@@ -191,10 +191,17 @@ describe('retries', () => {
     expect(stub.requests).toHaveLength(1);
   });
 
-  it('retries a write on code 4 (throttled: provably not applied)', async () => {
+  it('does not retry a write on code 4 (a throttling answer does not prove the publish was not applied)', async () => {
+    stub.handler = (_r, res) => graphError(res, 4, { transient: true });
+    const err = await fixture.http.request({ host: 'instagram_graph', method: 'POST', path: '/1/media_publish', form: { creation_id: '9' } }).catch((e) => e);
+    expect(err).toMatchObject({ kind: 'rate_limited', code: 4, notApplied: false });
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it('still retries a read on code 4', async () => {
     let n = 0;
     stub.handler = (_r, res) => (++n === 1 ? graphError(res, 4, { transient: true }) : sendJson(res, 200, { id: '777' }));
-    const res = await fixture.http.request({ host: 'instagram_graph', method: 'POST', path: '/1/media_publish', form: { creation_id: '9' } });
+    const res = await fixture.http.request({ host: 'instagram_graph', method: 'GET', path: '/1' });
     expect(res.data).toEqual({ id: '777' });
     expect(stub.requests).toHaveLength(2);
   });

@@ -69,7 +69,7 @@ describe('openStore', () => {
     expect(connection.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(connection.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(connection.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
-    expect(connection.pragma('busy_timeout', { simple: true })).toBe(5000);
+    expect(connection.pragma('busy_timeout', { simple: true })).toBe(10_000);
   });
 
   it('creates the database file readable by its owner only', () => {
