@@ -3,6 +3,7 @@
  * the in-process controls over JSON, for the standalone emulator and the sandbox.
  */
 import type { InstagramEmulator } from './emulator.js';
+import { seedOnlineFollowers } from './insights.js';
 import type { RequestContext, RouteModule, RouteResult } from './router.js';
 import type { FaultKind, FaultRule, HostRole, LoginType, RateLimitOptions, RequestMatcher } from './types.js';
 
@@ -171,6 +172,14 @@ export function adminRoutes(emulator: InstagramEmulator): RouteModule {
       const b = body(ctx);
       emulator.setAuthorizingUser(String(b['loginType'] ?? 'instagram') as LoginType, String(b['userId'] ?? ''));
       return { json: { authorizingUser: state.authorizingUser } };
+    });
+    // Seeds when an account's followers are online: { userId, hours: 24 counts by UTC hour, or null }.
+    post('/online-followers', (ctx) => {
+      const b = body(ctx);
+      const hours = b['hours'] === null ? null : Array.isArray(b['hours']) ? b['hours'].map((v, i) => num(v, `hours[${i}]`)) : undefined;
+      if (hours === undefined) throw new AdminError("'hours' must be 24 counts (UTC hours 0–23) or null");
+      seedOnlineFollowers(state, String(b['userId'] ?? b['user_id'] ?? ''), hours);
+      return { json: { ok: true } };
     });
     post('/quota', (ctx) => {
       emulator.setQuotaTotal(num(body(ctx)['total'], 'total'));

@@ -20,7 +20,7 @@ import { loadMedia } from './reading.js';
 import { Prng } from './random.js';
 import type { RequestContext, RouteModule, RouteResult } from './router.js';
 import { GRAPH_HOSTS } from './router.js';
-import { DAY_MS, HOUR_MS } from './state.js';
+import { DAY_MS, HOUR_MS, type EmulatorState } from './state.js';
 import type { EmulatedIgUser, EmulatedMedia } from './types.js';
 
 // ---------------------------------------------------------------- deterministic numbers
@@ -50,6 +50,31 @@ function split(total: number, keys: readonly string[], seed: string): Array<[str
     left -= value;
     return [key, value] as [string, number];
   });
+}
+
+// ---------------------------------------------------------------- seeded audience
+
+/**
+ * Online followers per UTC hour (24 counts) for one account, answered instead of the generated ones
+ * (each day's hour keys count from the start of its window); null goes back to generated values.
+ */
+export function seedOnlineFollowers(state: EmulatorState, igUserId: string, byUtcHour: readonly number[] | null): void {
+  if (byUtcHour && (byUtcHour.length !== 24 || byUtcHour.some((v) => !Number.isFinite(v) || v < 0))) {
+    throw new Error('online followers need 24 counts (≥ 0), one per UTC hour 0–23');
+  }
+  if (!state.igUsers.has(igUserId)) throw new Error(`No such IG user: ${igUserId}`);
+  const seeded = onlineSeeds(state);
+  if (byUtcHour) seeded.set(igUserId, [...byUtcHour]);
+  else seeded.delete(igUserId);
+}
+
+function onlineSeeds(state: EmulatorState): Map<string, number[]> {
+  let seeded = state.extensions.get('onlineFollowers') as Map<string, number[]> | undefined;
+  if (!seeded) {
+    seeded = new Map();
+    state.extensions.set('onlineFollowers', seeded);
+  }
+  return seeded;
 }
 
 // ---------------------------------------------------------------- catalogs (reference §5)
@@ -453,7 +478,10 @@ function accountInsights(ctx: RequestContext): RouteResult {
       for (let end = dayEnd(since); end <= dayEnd(until) && end - DAY_MS < until; end += DAY_MS) {
         const hours: Record<string, number> = {};
         const prng = prngFor(user.id, 'online', end);
-        for (let hour = 0; hour < 24; hour++) hours[String(hour)] = Math.round(user.followersCount * (0.02 + 0.08 * prng.next()));
+        const seeded = onlineSeeds(ctx.state).get(user.id);
+        for (let hour = 0; hour < 24; hour++) {
+          hours[String(hour)] = seeded ? seeded[new Date(end - DAY_MS + hour * HOUR_MS).getUTCHours()]! : Math.round(user.followersCount * (0.02 + 0.08 * prng.next()));
+        }
         values.push({ value: hours, end_time: graphTimestamp(end) });
       }
       entry['values'] = values;

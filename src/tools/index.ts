@@ -9,6 +9,7 @@ import { insightTools } from './insights.js';
 import { limitTools } from './limits.js';
 import { postTools } from './posts.js';
 import { publishingTools } from './publishing.js';
+import { schedulingTools } from './scheduling.js';
 
 export const allTools: ToolDefinition[] = [
   ...accountTools,
@@ -16,6 +17,7 @@ export const allTools: ToolDefinition[] = [
   ...calendarTools,
   ...postTools,
   ...insightTools,
+  ...schedulingTools,
   ...commentTools,
   ...commentingTools,
   ...discoveryTools,

@@ -42,6 +42,8 @@ export interface HarnessOptions {
   emulator?: EmulatorOptions;
   /** Real time instead of a VirtualClock (benchmarks, transports). */
   realTime?: boolean;
+  /** Where the virtual clock starts, epoch ms (default: VirtualClock's). */
+  clockStart?: number;
   /** Reuse an existing emulator (restart tests). */
   existingEmulator?: Emulator;
   dataDir?: string;
@@ -65,7 +67,7 @@ export function emulatorEnv(emulator: Emulator): Record<string, string> {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const clock: Clock = options.realTime ? systemClock : new VirtualClock();
+  const clock: Clock = options.realTime ? systemClock : new VirtualClock(options.clockStart);
   const emulator = options.existingEmulator ?? createEmulator({ clock, ...options.emulator });
   if (!options.existingEmulator) await emulator.start(0, '127.0.0.1');
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'igmcp-data-'));

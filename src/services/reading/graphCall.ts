@@ -13,6 +13,8 @@ export interface ReadingOptions {
   store: Store;
   graph: GraphHttp;
   accounts: AccountService;
+  /** IANA zone for times when a call names none (INSTAGRAM_MCP_TIME_ZONE); default UTC. */
+  timeZone?: string;
 }
 
 /** An account as reading results name it. */

@@ -1,4 +1,5 @@
-/** Reading by area: posts, insights, comments, discovery and the API budget, built together. */
+/** Reading by area: posts, insights, best times, comments, discovery and the API budget, built together. */
+import { BestTimesReader } from './bestTimes.js';
 import { CommentReader } from './comments.js';
 import { DiscoveryReader } from './discovery.js';
 import type { ReadingOptions } from './graphCall.js';
@@ -9,6 +10,7 @@ import { PostReader } from './posts.js';
 export interface ReadingServices {
   posts: PostReader;
   insights: InsightsReader;
+  bestTimes: BestTimesReader;
   comments: CommentReader;
   discovery: DiscoveryReader;
   rateLimits: RateLimitReader;
@@ -19,6 +21,7 @@ export function createReading(o: ReadingOptions): ReadingServices {
   return {
     posts: new PostReader(o),
     insights: new InsightsReader(o),
+    bestTimes: new BestTimesReader(o),
     comments: new CommentReader(o),
     discovery,
     rateLimits: new RateLimitReader(o, discovery),
