@@ -2,7 +2,7 @@
  * Content publishing (reference §3): containers, status, publish, quota, permalink, rupload.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { z } from 'zod';
@@ -303,7 +303,8 @@ export interface ResumableUploadParams {
   uri?: string;
   containerId: string;
   token: string;
-  file: { path: string };
+  /** The video: a path, or a file the caller opened (and checked), read through that descriptor only. */
+  file: { path: string } | { handle: FileHandle };
   /** Byte offset to resume from (video_status.uploading_phase.bytes_transferred); 0 for a new upload. */
   offset: number;
   /** Total size of the file in bytes. */
@@ -327,9 +328,9 @@ export async function uploadVideoResumable(
   if (!Number.isInteger(p.offset) || p.offset < 0 || p.offset > p.fileSize) {
     throw new RangeError(`Invalid upload offset ${p.offset} for a file of ${p.fileSize} bytes`);
   }
-  const info = await stat(p.file.path);
+  const info = 'handle' in p.file ? await p.file.handle.stat() : await stat(p.file.path);
   if (info.size !== p.fileSize) {
-    throw new RangeError(`File size changed: expected ${p.fileSize} bytes, found ${info.size} at ${p.file.path}`);
+    throw new RangeError(`File size changed: expected ${p.fileSize} bytes, found ${info.size}${'path' in p.file ? ` at ${p.file.path}` : ''}`);
   }
   const remaining = p.fileSize - p.offset;
   let sent = p.offset;
@@ -344,7 +345,8 @@ export async function uploadVideoResumable(
       cb(null, chunk);
     },
   });
-  const source = remaining > 0 ? createReadStream(p.file.path, { start: p.offset }) : undefined;
+  const source =
+    remaining <= 0 ? undefined : 'handle' in p.file ? p.file.handle.createReadStream({ start: p.offset, end: p.fileSize - 1, autoClose: false }) : createReadStream(p.file.path, { start: p.offset });
   if (source) pipeline(source, counter, () => {});
   else counter.end();
 

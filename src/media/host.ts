@@ -4,16 +4,19 @@
  *
  * Each published item gets an unguessable path (32 random bytes, base64url) under `pathPrefix`,
  * lives until revoked or its TTL passes, and is streamed from disk (constant memory) or from a buffer.
+ * A file is pinned to the identity it had when it was checked (device, inode, size, mtime): each request
+ * opens it without following links and serves from that descriptor only if it is still that file.
  * Lookups hash the presented token before touching the table and compare with timingSafeEqual, so
  * response timing says nothing about valid tokens. Nothing else is ever served: no listing, no paths
  * derived from the URL.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { statSync, promises as fsp } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
+import { FileChangedError, fileIdentity, openChecked, type CheckedFile } from './localFiles.js';
 
 export interface HostedMedia {
   token: string;
@@ -49,7 +52,9 @@ export interface PublishOptions {
   expireAfterFetch?: boolean;
 }
 
-export type MediaSource = { path: string } | { buffer: Buffer };
+/** A file (with the identity it had when checked; without one, the file at the path now) or bytes. */
+export type MediaSource = { path: string; identity?: string | null } | { buffer: Buffer };
+type StoredSource = { path: string; identity: string } | { buffer: Buffer };
 
 export class MediaHostNotConfiguredError extends Error {
   override readonly name = 'MediaHostNotConfiguredError';
@@ -61,7 +66,7 @@ interface Entry {
   tokenBytes: Buffer;
   name: string;
   mimeType: string;
-  source: MediaSource | undefined;
+  source: StoredSource | undefined;
   createdAt: number;
   expireAfterFetch: boolean;
   revoked: boolean;
@@ -171,14 +176,17 @@ export class MediaHost {
     if (typeof opts.mimeType !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/i.test(opts.mimeType)) {
       throw new TypeError(`MediaHost.publish: invalid mimeType '${String(opts.mimeType)}'`);
     }
-    let stored: MediaSource;
+    let stored: StoredSource;
     if ('buffer' in source) {
       if (!Buffer.isBuffer(source.buffer)) throw new TypeError('MediaHost.publish: buffer must be a Buffer');
       stored = { buffer: source.buffer };
     } else {
-      const st = statSync(source.path);
-      if (!st.isFile()) throw new TypeError('MediaHost.publish: path is not a regular file');
-      stored = { path: source.path };
+      // The link itself, never its target: a link (or anything but a regular file) is refused.
+      const st = lstatSync(source.path, { bigint: true });
+      if (!st.isFile()) throw st.isSymbolicLink() ? new FileChangedError() : new TypeError('MediaHost.publish: path is not a regular file');
+      const now = fileIdentity(st);
+      if (source.identity && source.identity !== now) throw new FileChangedError();
+      stored = { path: source.path, identity: source.identity || now };
     }
     this.sweep();
     const token = randomBytes(32).toString('base64url');
@@ -254,7 +262,7 @@ export class MediaHost {
     if ('buffer' in source) {
       this.serveBuffer(req, res, entry, source.buffer);
     } else {
-      this.serveFile(req, res, entry, source.path).catch((err: unknown) => {
+      this.serveFile(req, res, entry, source).catch((err: unknown) => {
         // A fetcher closing the connection early (common with ranged video reads) is not a failure.
         const aborted = (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
         this.log[aborted ? 'debug' : 'warn']('media serve failed', { ref: entry.hosted.token.slice(0, 6), error: String(err) });
@@ -309,18 +317,24 @@ export class MediaHost {
     this.completeFetch(entry, plan, size);
   }
 
-  private async serveFile(req: IncomingMessage, res: ServerResponse, entry: Entry, filePath: string): Promise<void> {
-    const fh = await fsp.open(filePath, 'r');
+  private async serveFile(req: IncomingMessage, res: ServerResponse, entry: Entry, source: { path: string; identity: string }): Promise<void> {
+    let file: CheckedFile;
+    try {
+      file = await openChecked(source.path, source.identity);
+    } catch (err) {
+      if (!(err instanceof FileChangedError)) throw err;
+      // Swapped since it was checked (for a link, or other bytes): never served, and never again.
+      this.log.warn('hosted file changed since it was checked; not served', { ref: entry.hosted.token.slice(0, 6) });
+      entry.source = undefined;
+      notFound(res);
+      return;
+    }
+    const fh = file.handle;
     let handedOff = false;
     try {
-      const st = await fh.stat();
-      if (!st.isFile()) {
-        notFound(res);
-        return;
-      }
-      const size = st.size;
-      const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString();
-      const etag = `"f${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+      const size = file.sizeBytes;
+      const lastModified = new Date(Math.floor(file.mtimeMs / 1000) * 1000).toUTCString();
+      const etag = `"f${size.toString(16)}-${Math.floor(file.mtimeMs).toString(16)}"`;
       const plan = planResponse(req, size, etag, lastModified);
       writeHeaders(res, plan, entry.mimeType, size, etag, lastModified);
       if (req.method === 'HEAD' || plan.status === 416 || plan.end < plan.start) {
@@ -362,25 +376,42 @@ interface ResponsePlan {
   end: number;
 }
 
-/** Single `bytes=` ranges only; anything else (multi-range, other units, garbage) gets the full body. */
+const UNSATISFIABLE: ResponsePlan = { status: 416, start: 0, end: -1 };
+
+/**
+ * `bytes=` ranges (RFC 9110 §14.1.2): one satisfiable range gets 206; a range set none of whose ranges
+ * can be satisfied (every first byte at or past the end, a zero-length suffix, any range of an empty
+ * file) gets 416 with a `Content-Range` of `*` and the size; several ranges with one satisfiable, other units
+ * or a malformed header get the full body.
+ */
 function planResponse(req: IncomingMessage, size: number, etag: string, lastModified: string | undefined): ResponsePlan {
   const full: ResponsePlan = { status: 200, start: 0, end: size - 1 };
   const header = req.headers.range;
   if (typeof header !== 'string') return full;
   const ifRange = req.headers['if-range'];
   if (typeof ifRange === 'string' && ifRange !== etag && ifRange !== lastModified) return full;
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!m || (m[1] === '' && m[2] === '')) return full;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0 || size === 0) return { status: 416, start: 0, end: -1 };
-    return { status: 206, start: Math.max(0, size - suffix), end: size - 1 };
+  const set = /^\s*bytes\s*=(.*)$/is.exec(header);
+  if (!set) return full;
+  const ranges: ResponsePlan[] = [];
+  for (const spec of set[1]!.split(',')) {
+    if (spec.trim() === '') continue;
+    const m = /^\s*(\d*)\s*-\s*(\d*)\s*$/.exec(spec);
+    if (!m || (m[1] === '' && m[2] === '')) return full;
+    if (m[1] === '') {
+      // Digits beyond 2^53 are still a number larger than any file: the whole file.
+      const suffix = Number(m[2]);
+      ranges.push(suffix === 0 || size === 0 ? UNSATISFIABLE : { status: 206, start: Math.max(0, size - suffix), end: size - 1 });
+      continue;
+    }
+    const start = Number(m[1]);
+    const last = m[2] === '' ? Infinity : Number(m[2]);
+    if (last < start) return full; // invalid, not unsatisfiable: the header is ignored
+    ranges.push(start >= size ? UNSATISFIABLE : { status: 206, start, end: Math.min(last, size - 1) });
   }
-  const start = Number(m[1]);
-  const last = m[2] === '' ? size - 1 : Number(m[2]);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last) || last < start) return full;
-  if (start >= size) return { status: 416, start: 0, end: -1 };
-  return { status: 206, start, end: Math.min(last, size - 1) };
+  if (ranges.length === 0) return full;
+  const satisfiable = ranges.filter((r) => r.status === 206);
+  if (satisfiable.length === 0) return UNSATISFIABLE;
+  return ranges.length === 1 ? satisfiable[0]! : full;
 }
 
 function writeHeaders(

@@ -4,11 +4,13 @@
  * and it is a regular file. Paths outside those folders are refused before the filesystem is touched,
  * so the tool cannot be used to probe whether arbitrary files exist.
  *
- * Known limit: Node has no openat()/O_BENEATH, so a folder inside a media dir that an attacker with
- * write access swaps for a symlink between the check and a later open could redirect that open. The
- * check re-verifies the file's identity after opening; callers should open `realPath` promptly.
+ * Check-then-use: a file is opened once without following a final link, and the opened descriptor is
+ * checked (where the kernel says it lives, that it is a regular file) and read from. What was checked is
+ * kept as the file's identity (device, inode, size, mtime); every later use opens the path again the
+ * same way and refuses a file whose identity differs (`openChecked`), so a file swapped for a link (or
+ * for other bytes) after its check is never read.
  */
-import { constants as fsConstants, promises as fsp, type Dirent, type Stats } from 'node:fs';
+import { constants as fsConstants, promises as fsp, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +22,8 @@ export type MediaPathErrorCode =
   | 'not_found'
   | 'not_regular_file'
   | 'symlink_escape'
-  | 'unreadable';
+  | 'unreadable'
+  | 'changed';
 
 export class MediaPathError extends Error {
   override readonly name = 'MediaPathError';
@@ -36,7 +39,21 @@ export interface ResolvedMedia {
   realPath: string;
   sizeBytes: number;
   mtimeMs: number;
+  /** What was checked: `device:inode:size:mtimeNs` (see fileIdentity). */
+  identity: string;
 }
+
+/** A checked file, still open: read it through `handle` (the caller closes it). */
+export interface CheckedFile extends ResolvedMedia {
+  handle: fsp.FileHandle;
+}
+
+/** The identity of an opened file: device, inode, size and modification time (ns), exact (bigint stat). */
+export function fileIdentity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+}
+
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOFOLLOW ?? 0);
 
 const ENV_NAME = 'INSTAGRAM_MCP_MEDIA_DIRS';
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.heic', '.heif', '.tif', '.tiff', '.avif']);
@@ -157,6 +174,13 @@ function toAbsoluteCandidates(inputPath: string, dirs: MediaDir[]): string[] {
  * Relative paths (`photo.jpg`, `./trip/a.jpg`) are looked up in the media dirs in order.
  */
 export async function resolveLocalMedia(inputPath: string, mediaDirs: string[]): Promise<ResolvedMedia> {
+  const { handle, ...resolved } = await openLocalMedia(inputPath, mediaDirs);
+  await handle.close();
+  return resolved;
+}
+
+/** Like resolveLocalMedia, and hands back the descriptor that was checked, to read the file from it. */
+export async function openLocalMedia(inputPath: string, mediaDirs: string[]): Promise<CheckedFile> {
   const { dirs, configured } = await realMediaDirs(mediaDirs);
   const candidates = toAbsoluteCandidates(inputPath, dirs);
 
@@ -181,19 +205,14 @@ export async function resolveLocalMedia(inputPath: string, mediaDirs: string[]):
   throw firstError ?? outside(configured);
 }
 
-async function verify(candidate: string, dirs: MediaDir[], configured: string[]): Promise<ResolvedMedia> {
+async function verify(candidate: string, dirs: MediaDir[], configured: string[]): Promise<CheckedFile> {
   let realPath: string;
   try {
     realPath = await fsp.realpath(candidate);
   } catch (err) {
     throw fsError(err, configured);
   }
-  if (!dirs.some((d) => isInside(realPath, d.real))) {
-    throw new MediaPathError(
-      'symlink_escape',
-      `That path is a link to a file outside the media folders, which is not allowed. Copy the file itself into one of ${ENV_NAME}: ${dirList(configured)}.`,
-    );
-  }
+  if (!dirs.some((d) => isInside(realPath, d.real))) throw escape(configured);
   let st: Stats;
   try {
     st = await fsp.stat(realPath);
@@ -208,19 +227,80 @@ async function verify(candidate: string, dirs: MediaDir[], configured: string[])
         : 'That path is not a regular file (it is a device, pipe or socket). Give the path of a photo or video.',
     );
   }
-  // Open (non-blocking, not following a final symlink) to prove readability, and make sure the file
-  // opened is the one checked.
+  // Open (non-blocking, not following a final symlink), then check what was opened: the file stat saw,
+  // and (a folder on the way may have been swapped for a link since realpath) still inside a media dir.
   let fh: fsp.FileHandle | undefined;
   try {
-    fh = await fsp.open(realPath, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOFOLLOW ?? 0));
-    const opened = await fh.stat();
-    if (!opened.isFile() || opened.ino !== st.ino || opened.dev !== st.dev) {
+    fh = await fsp.open(realPath, OPEN_FLAGS);
+    const opened = await fh.stat({ bigint: true });
+    if (!opened.isFile() || opened.ino !== BigInt(st.ino) || opened.dev !== BigInt(st.dev)) {
       throw new MediaPathError('unreadable', 'The file changed while it was being checked. Try again.');
     }
-    return { realPath, sizeBytes: opened.size, mtimeMs: opened.mtimeMs };
+    const where = await whereOpened(fh, realPath);
+    if (!dirs.some((d) => isInside(where, d.real))) throw escape(configured);
+    const checked: CheckedFile = { realPath, sizeBytes: Number(opened.size), mtimeMs: Number(opened.mtimeMs), identity: fileIdentity(opened), handle: fh };
+    fh = undefined;
+    return checked;
   } catch (err) {
     if (err instanceof MediaPathError) throw err;
     throw fsError(err, configured);
+  } finally {
+    await fh?.close();
+  }
+}
+
+function escape(configured: string[]): MediaPathError {
+  return new MediaPathError(
+    'symlink_escape',
+    `That path is a link to a file outside the media folders, which is not allowed. Copy the file itself into one of ${ENV_NAME}: ${dirList(configured)}.`,
+  );
+}
+
+/**
+ * Where an opened file lives: on Linux as the kernel tracks the descriptor (no race with the path);
+ * elsewhere the real path of its folder plus its name (the name itself was opened without following).
+ */
+async function whereOpened(fh: fsp.FileHandle, openedPath: string): Promise<string> {
+  if (process.platform === 'linux') {
+    const tracked = await fsp.readlink(`/proc/self/fd/${fh.fd}`).catch(() => undefined);
+    if (tracked?.startsWith('/') && !tracked.endsWith(' (deleted)')) return tracked;
+  }
+  return path.join(await fsp.realpath(path.dirname(openedPath)), path.basename(openedPath));
+}
+
+/** The file at a path checked earlier no longer is the one checked. */
+export class FileChangedError extends MediaPathError {
+  constructor() {
+    super('changed', 'The file was changed or replaced since it was checked. Check the file and give it again.');
+  }
+}
+
+/**
+ * Opens a file that was checked earlier, the same way (no final link followed, non-blocking), and
+ * makes sure it is still that file: a regular file with the same identity and, with `within`, still
+ * inside one of those folders (real paths). Throws FileChangedError otherwise; the caller closes the handle.
+ */
+export async function openChecked(filePath: string, identity: string | null, within?: string[]): Promise<CheckedFile> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(filePath, OPEN_FLAGS);
+    const opened = await fh.stat({ bigint: true });
+    if (!opened.isFile()) throw new FileChangedError();
+    if (identity !== null && fileIdentity(opened) !== identity) throw new FileChangedError();
+    if (within) {
+      const where = await whereOpened(fh, filePath);
+      const reals = await Promise.all(within.map((d) => fsp.realpath(d).catch(() => undefined)));
+      if (!reals.some((d) => d !== undefined && isInside(where, d))) throw new FileChangedError();
+    }
+    const checked: CheckedFile = { realPath: filePath, sizeBytes: Number(opened.size), mtimeMs: Number(opened.mtimeMs), identity: fileIdentity(opened), handle: fh };
+    fh = undefined;
+    return checked;
+  } catch (err) {
+    if (err instanceof MediaPathError) throw err;
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    // A link where the file was (ELOOP under O_NOFOLLOW), or the file gone: not the file checked.
+    if (code === 'ELOOP' || code === 'ENOENT' || code === 'ENOTDIR' || code === 'EMLINK') throw new FileChangedError();
+    throw err;
   } finally {
     await fh?.close();
   }

@@ -120,12 +120,17 @@ export function probeBuffer(buf: Buffer): MediaInfo {
 export async function probeFile(path: string, options: ProbeFileOptions = {}): Promise<MediaInfo> {
   const fh = await fsp.open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new Error('probeFile: not a regular file');
-    return await runAsync(parseAny(st.size), new FileReader(fh, st.size, options.onRead));
+    return await probeOpenFile(fh, options);
   } finally {
     await fh.close();
   }
+}
+
+/** Probes a file already opened (and checked) by the caller, reading through its descriptor only. */
+export async function probeOpenFile(fh: fsp.FileHandle, options: ProbeFileOptions = {}): Promise<MediaInfo> {
+  const st = await fh.stat();
+  if (!st.isFile()) throw new Error('probeFile: not a regular file');
+  return runAsync(parseAny(st.size), new FileReader(fh, st.size, options.onRead));
 }
 
 /* ------------------------------------------------------------------------------------------------ */

@@ -19,15 +19,19 @@ import type { Logger } from '../log.js';
 import {
   checkMedia,
   discoverNewest,
+  FileChangedError,
+  fileIdentity,
   fixImage,
   isImageTarget,
   MediaFixError,
   MediaHostNotConfiguredError,
   MediaPathError,
+  openChecked,
+  openLocalMedia,
   probeBuffer,
-  probeFile,
-  resolveLocalMedia,
+  probeOpenFile,
   LIMITS,
+  type CheckedFile,
   type MediaHost,
   type MediaInfo,
   type MediaIssue,
@@ -212,16 +216,20 @@ export class MediaLibrary {
       });
       return { ...this.registeredView(record), kind: input.mediaType ?? guessKindFromName(url) ?? 'unknown' };
     }
-    const file = await this.resolveLocal(source, 'source');
-    const { record } = await this.registerLocalFile(owner, file.realPath);
-    return this.registeredView(record);
+    const file = await this.openLocal(source, 'source');
+    try {
+      const { record } = await this.registerLocalFile(owner, file);
+      return this.registeredView(record);
+    } finally {
+      await file.handle.close();
+    }
   }
 
   /** Checks a registered file against the usual targets of its kind (for the upload tool's answer). */
   async checksFor(owner: string, referenceId: string): Promise<Array<{ target: TargetKind; ok: boolean; issues: string[] }>> {
     const record = this.o.store.media.get(owner, referenceId);
     if (!record?.localPath) return [];
-    const info = await probeFile(record.localPath).catch(() => undefined);
+    const info = await this.withFile(record, (file) => probeOpenFile(file.handle)).catch(() => undefined);
     if (!info || info.kind === 'unknown') return [];
     const targets: TargetKind[] = info.kind === 'video' ? ['reel', 'story_video', 'carousel_video'] : ['feed_image', 'carousel_image', 'story_image'];
     return targets.map((target) => {
@@ -233,8 +241,15 @@ export class MediaLibrary {
   /** Moves a finished `.part` file into place, probes it and creates its media row. */
   private async adoptFile(owner: string, id: string, part: string, checksum: string, fileName?: string): Promise<RegisteredMedia> {
     let info: MediaInfo;
+    let identity: string;
     try {
-      info = await probeFile(part);
+      const file = await openChecked(part, null);
+      try {
+        info = await probeOpenFile(file.handle);
+        identity = file.identity;
+      } finally {
+        await file.handle.close();
+      }
     } catch (err) {
       await fsp.rm(part, { force: true });
       throw err;
@@ -249,7 +264,7 @@ export class MediaLibrary {
       );
     }
     const finalPath = path.join(this.uploadsDir, `${id}${EXT_FOR_MIME[info.mimeType] ?? ''}`);
-    await fsp.rename(part, finalPath);
+    await fsp.rename(part, finalPath); // the same inode: the identity holds
     const record = this.o.store.media.create({
       id,
       owner,
@@ -257,6 +272,7 @@ export class MediaLibrary {
       localPath: finalPath,
       url: null,
       checksum,
+      fileIdentity: identity,
       mimeType: info.mimeType,
       sizeBytes: info.sizeBytes,
       width: info.width ?? null,
@@ -290,15 +306,16 @@ export class MediaLibrary {
    * collected into one error naming each field and what to fix. With `fixMedia`, fixable image
    * problems are fixed into a new JPEG (reported in `fixes`).
    */
-  /** Probes a local file (already resolved inside the media folders) and records it as a reference. */
-  private async registerLocalFile(owner: string, realPath: string): Promise<{ record: MediaRecord; info: MediaInfo }> {
-    const info = await probeFile(realPath);
+  /** Probes a checked local file through its descriptor and records it as a reference, pinned to its identity. */
+  private async registerLocalFile(owner: string, file: CheckedFile): Promise<{ record: MediaRecord; info: MediaInfo }> {
+    const info = await probeOpenFile(file.handle);
     const record = this.o.store.media.create({
       owner,
       source: 'local',
-      localPath: realPath,
+      localPath: file.realPath,
       url: null,
       checksum: null,
+      fileIdentity: file.identity,
       mimeType: info.mimeType,
       sizeBytes: info.sizeBytes,
       width: info.width ?? null,
@@ -380,10 +397,14 @@ export class MediaLibrary {
     }
     if (classifySource(source) === 'url') return this.prepareUrl(normaliseUrl(source, field), item, issues);
 
-    const file = await this.resolveLocal(source, field);
-    // A row per local file used: the reference keeps the probe, and marks the file used for auto_discover.
-    const { record, info } = await this.registerLocalFile(owner, file.realPath);
-    return this.prepareFile(owner, record, item, fixMedia, issues, info);
+    const file = await this.openLocal(source, field);
+    try {
+      // A row per local file used: the reference keeps the probe, and marks the file used for auto_discover.
+      const { record, info } = await this.registerLocalFile(owner, file);
+      return await this.checkFile(owner, record, file, info, item, fixMedia, issues);
+    } finally {
+      await file.handle.close();
+    }
   }
 
   private prepareUrl(url: string, item: PrepareItem, issues: ValidationIssue[]): PreparedMedia {
@@ -403,18 +424,26 @@ export class MediaLibrary {
     return { kind: wantKind, delivery: 'url', url, label: urlLabel(url) };
   }
 
-  private async prepareFile(
+  /** A registered file: opened as it was registered (a changed or replaced file is refused), probed through that descriptor. */
+  private async prepareFile(owner: string, record: MediaRecord, item: PrepareItem, fixMedia: RatioFix | undefined, issues: ValidationIssue[]): Promise<PreparedMedia | undefined> {
+    return this.withFile(record, async (file) => {
+      const info = await probeOpenFile(file.handle).catch((err: unknown) => {
+        throw new AppError('media_unreadable', `${item.field}: the file of reference ${record.id} can no longer be read (${err instanceof Error ? err.message : String(err)}).`, 'Register the media again.');
+      });
+      return this.checkFile(owner, record, file, info, item, fixMedia, issues);
+    }, item.field);
+  }
+
+  private async checkFile(
     owner: string,
     record: MediaRecord,
+    file: CheckedFile,
+    info: MediaInfo,
     item: PrepareItem,
     fixMedia: RatioFix | undefined,
     issues: ValidationIssue[],
-    probed?: MediaInfo,
   ): Promise<PreparedMedia | undefined> {
     const filePath = record.localPath!;
-    const info = probed ?? (await probeFile(filePath).catch((err: unknown) => {
-      throw new AppError('media_unreadable', `${item.field}: the file of reference ${record.id} can no longer be read (${err instanceof Error ? err.message : String(err)}).`, 'Register the media again.');
-    }));
     const label = safeLabel(path.basename(filePath));
     const target = item.targetFor(info.kind === 'video' ? 'video' : info.kind === 'image' ? 'image' : item.defaultKind);
     const found = checkMedia(info, target);
@@ -422,7 +451,8 @@ export class MediaLibrary {
 
     const allFixable = found.every((i) => i.fixable);
     if (fixMedia && allFixable && isImageTarget(target)) {
-      const fixed = await fixImage(filePath, target, { ratio: fixMedia }).catch((err: unknown) => {
+      // The bytes come from the descriptor that was checked, never from the path again.
+      const fixed = await fixImage(await readAll(file), target, { ratio: fixMedia }).catch((err: unknown) => {
         throw toAppError(item.field, err);
       });
       const copy = await this.storeFixed(owner, fixed.buffer, fixed.info);
@@ -445,6 +475,7 @@ export class MediaLibrary {
       localPath: file,
       url: null,
       checksum: createHash('sha256').update(buffer).digest('hex'),
+      fileIdentity: fileIdentity(await fsp.lstat(file, { bigint: true })),
       mimeType: info.mimeType,
       sizeBytes: info.sizeBytes,
       width: info.width ?? null,
@@ -468,11 +499,56 @@ export class MediaLibrary {
     return record;
   }
 
-  private async resolveLocal(source: string, field: string) {
+  /** Checks a local path and keeps it open: everything about the file is read through that descriptor. */
+  private async openLocal(source: string, field: string): Promise<CheckedFile> {
     try {
-      return await resolveLocalMedia(source, this.o.config.mediaDirs);
+      return await openLocalMedia(source, this.o.config.mediaDirs);
     } catch (err) {
       throw toAppError(field, err);
+    }
+  }
+
+  /**
+   * Opens the file of a media row as it was registered (no link followed, the same device, inode, size
+   * and mtime), runs `use` on it and closes it; a changed or replaced file is refused.
+   */
+  private async withFile<T>(record: MediaRecord, use: (file: CheckedFile) => Promise<T>, field?: string): Promise<T> {
+    let file: CheckedFile;
+    try {
+      file = await this.openRow(record);
+    } catch (err) {
+      if (!(err instanceof FileChangedError)) throw toAppError(field ?? 'media', err);
+      throw new AppError(
+        'media_changed',
+        `${field ? `${field}: ` : ''}the file of reference id ${record.id} (${safeLabel(path.basename(record.localPath!))}) was changed or replaced since it was registered, so it was not used.`,
+        'Check the file, then register the file again with instagram_upload_media (or pass its path) and use the new reference id.',
+      );
+    }
+    try {
+      return await use(file);
+    } finally {
+      await file.handle.close();
+    }
+  }
+
+  /** A row's file as registered; a row from before identities were recorded must still lie in its folders. */
+  private openRow(record: MediaRecord): Promise<CheckedFile> {
+    if (record.fileIdentity) return openChecked(record.localPath!, record.fileIdentity);
+    return openChecked(record.localPath!, null, record.source === 'local' ? this.o.config.mediaDirs : [this.uploadsDir]);
+  }
+
+  /**
+   * The file of a post's medium, opened for upload as it was checked when the post was planned; the
+   * caller reads it through the handle and closes it. A changed or replaced file is an AppError.
+   */
+  async openForUpload(media: Pick<PreparedMedia, 'path' | 'referenceId' | 'label'>): Promise<CheckedFile> {
+    const record = media.referenceId ? this.o.store.media.getById(media.referenceId) : undefined;
+    try {
+      if (record && record.localPath === media.path) return await this.openRow(record);
+      return await openChecked(media.path!, null, [...this.o.config.mediaDirs, this.uploadsDir]);
+    } catch (err) {
+      if (err instanceof FileChangedError) throw changedInFlight(media.label);
+      throw err;
     }
   }
 
@@ -484,11 +560,15 @@ export class MediaLibrary {
 
   /** Serves a file of ours at the public URL until revoked or fetched (plus the host's grace period). */
   host(media: PreparedMedia): { url: string; token: string } {
+    // Pinned to the file as it was checked: the route serves nothing once it is changed or replaced.
+    const record = media.referenceId ? this.o.store.media.getById(media.referenceId) : undefined;
+    const identity = record?.localPath === media.path ? record?.fileIdentity : undefined;
     try {
-      const hosted = this.o.mediaHost.publish({ path: media.path! }, { mimeType: media.mimeType ?? 'application/octet-stream', fileName: media.label, expireAfterFetch: true });
+      const hosted = this.o.mediaHost.publish({ path: media.path!, identity }, { mimeType: media.mimeType ?? 'application/octet-stream', fileName: media.label, expireAfterFetch: true });
       return { url: hosted.url, token: hosted.token };
     } catch (err) {
       if (err instanceof MediaHostNotConfiguredError) throw new AppError('public_url_required', err.message);
+      if (err instanceof FileChangedError) throw changedInFlight(media.label);
       throw err;
     }
   }
@@ -613,6 +693,27 @@ function describeTarget(target: TargetKind): string {
 function isInside(child: string, dir: string): boolean {
   const rel = path.relative(dir, child);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** A post's file found changed between its check and its use. */
+function changedInFlight(label: string): AppError {
+  return new AppError(
+    'media_changed',
+    `The file ${label} was changed or replaced after it was checked, so it was not sent to Instagram.`,
+    'Check the file, then publish it again (pass its path, or register it again with instagram_upload_media).',
+  );
+}
+
+/** The whole file, read through its checked descriptor (images fix_media handles are small). */
+async function readAll(file: CheckedFile): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(file.sizeBytes);
+  let got = 0;
+  while (got < buffer.length) {
+    const { bytesRead } = await file.handle.read(buffer, got, buffer.length - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return buffer.subarray(0, got);
 }
 
 function fromInfo(record: MediaRecord, filePath: string, info: MediaInfo, label: string): PreparedMedia {

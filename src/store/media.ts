@@ -48,6 +48,10 @@ export function createMediaRepo({ db, clock }: RepoContext): MediaRepo {
       return db.select().from(media).where(and(eq(media.owner, owner), eq(media.id, id))).get();
     },
 
+    getById(id) {
+      return db.select().from(media).where(eq(media.id, id)).get();
+    },
+
     markUsed(ids, postId) {
       if (ids.length === 0) return;
       const usedAt = clock.now();

@@ -157,6 +157,8 @@ export interface MediaRepo {
   /** Generates a 32-hex id unless one is given (it must be 32 lowercase hex characters). */
   create(r: MediaCreate): MediaRecord;
   get(owner: string, id: string): MediaRecord | undefined;
+  /** Any owner's row (a post in flight re-checks the file it was planned with). */
+  getById(id: string): MediaRecord | undefined;
   markUsed(ids: string[], postId: string): void;
   /** Local paths of this owner's media already used by a post. */
   usedLocalPaths(owner: string): Set<string>;

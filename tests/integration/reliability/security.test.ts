@@ -6,10 +6,10 @@
  * accounts, posts or media.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { allTools } from '../../../src/tools/index.js';
@@ -567,3 +567,66 @@ describe("one owner cannot reach another owner's data", () => {
 async function readAs(client: Client, uri: string): Promise<unknown> {
   return client.readResource({ uri });
 }
+
+describe('local files checked, then swapped (issue #12, items 6 and 10)', () => {
+  it("never serves the server's encryption.key when a checked photo is swapped for a link to it before Instagram fetches it", async () => {
+    const h = await harness({ env: { INSTAGRAM_MCP_ENCRYPTION_KEY: '' } });
+    await h.connectAccount('business');
+    const keyFile = path.join(h.dataDir, 'encryption.key');
+    const key = readFileSync(keyFile);
+    const file = writeMedia(h, 'a.jpg', await jpeg(1080, 1080));
+
+    const hold = h.emulator.hold({ method: 'POST', path: /^\/\d+\/media$/ });
+    const started = await h.call('instagram_create_post', { media: 'a.jpg', wait_seconds: 0 });
+    expect(started.isError, started.text).toBe(false);
+    await hold.waitForRequest(); // checked and hosted; Instagram has not fetched it yet
+    rmSync(file);
+    symlinkSync(keyFile, file);
+    hold.release();
+
+    const done = await h.call('instagram_post_status', { post_id: started.data.post_id });
+    expect(done.data.state).toBe('failed');
+    // Instagram's fetch got a 404, not bytes: the route served nothing (fetchCount counts 200/206 answers).
+    const creates = h.emulator.requestLog().filter((r) => r.method === 'POST' && /^\/\d+\/media$/.test(r.path));
+    expect(creates.length).toBeGreaterThan(0);
+    for (const create of creates) {
+      const url = create.params['image_url']!;
+      const token = path.basename(new URL(url).pathname).replace(/\.[a-z0-9]+$/, '');
+      expect(h.app.mediaHost.get(token)?.fetchCount ?? 0, 'responses with content').toBe(0);
+      // Asked directly over HTTP, the media route answers 404 and never the key.
+      const res = await fetch(new URL(new URL(url).pathname, h.mediaBaseUrl));
+      expect(res.status).toBe(404);
+      expect(Buffer.from(await res.arrayBuffer()).includes(key)).toBe(false);
+    }
+    for (const c of h.emulator.containers()) expect(c.source?.sha256).not.toBe(createHash('sha256').update(key).digest('hex'));
+    expect(h.emulator.publishedMedia()).toHaveLength(0);
+  });
+
+  it('answers a Range past the end of a hosted file with 416 and bytes */size, over the real media listener', async () => {
+    const h = await harness();
+    const bytes = randomBytes(1000);
+    const file = writeMedia(h, 'clip.mp4', bytes);
+    const hosted = h.app.mediaHost.publish({ path: file }, { mimeType: 'video/mp4' });
+    const url = new URL(new URL(hosted.url).pathname, h.mediaBaseUrl).href;
+    for (const range of ['bytes=1000-', 'bytes=1000-1000', 'bytes=5000-6000', 'bytes=99999999999999999999-', 'bytes=-0', 'bytes=1000-1001,2000-2001']) {
+      const res = await fetch(url, { headers: { Range: range } });
+      expect(res.status, range).toBe(416);
+      expect(res.headers.get('content-range'), range).toBe('bytes */1000');
+      expect((await res.arrayBuffer()).byteLength, range).toBe(0);
+      const head = await fetch(url, { method: 'HEAD', headers: { Range: range } });
+      expect(head.status, `HEAD ${range}`).toBe(416);
+    }
+    // Satisfiable ranges still work, a suffix longer than the file is the whole file, and an invalid one is ignored.
+    const last = await fetch(url, { headers: { Range: 'bytes=999-99999999999999999999' } });
+    expect(last.status).toBe(206);
+    expect(last.headers.get('content-range')).toBe('bytes 999-999/1000');
+    expect(Buffer.from(await last.arrayBuffer()).equals(bytes.subarray(999))).toBe(true);
+    const suffix = await fetch(url, { headers: { Range: 'bytes=-5000' } });
+    expect(suffix.status).toBe(206);
+    expect(suffix.headers.get('content-range')).toBe('bytes 0-999/1000');
+    await suffix.arrayBuffer();
+    const invalid = await fetch(url, { headers: { Range: 'bytes=20-10' } });
+    expect(invalid.status).toBe(200);
+    expect((await invalid.arrayBuffer()).byteLength).toBe(1000);
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../src/clock.js';
 import { createLogger } from '../../../src/log.js';
 import { MediaHost, MediaHostNotConfiguredError } from '../../../src/media/host.js';
+import { FileChangedError, resolveLocalMedia } from '../../../src/media/localFiles.js';
 import { writeMp4 } from './mp4.js';
 
 const PUBLIC = 'https://example.ngrok.app';
@@ -242,5 +243,61 @@ describe('MediaHost', () => {
     }
     h.setPublicBaseUrl(undefined);
     expect(h.isConfigured()).toBe(false);
+  });
+});
+
+describe('MediaHost and files swapped after their check', () => {
+  it('serves a file only while it is the file checked: swapped for a link or other bytes, it answers 404 from then on', async () => {
+    const secret = path.join(dir, 'secret.key');
+    writeFileSync(secret, 'k'.repeat(1000));
+    const photo = path.join(dir, 'pinned.jpg');
+    writeFileSync(photo, bytes);
+    const { identity } = await resolveLocalMedia(photo, [dir]);
+    const hosted = host.publish({ path: photo, identity }, { mimeType: 'image/jpeg' });
+    expect((await fetch(local(hosted.url), { method: 'HEAD' })).status).toBe(200);
+
+    rmSync(photo);
+    symlinkSync(secret, photo);
+    const res = await fetch(local(hosted.url));
+    expect(res.status).toBe(404);
+    expect((await res.text()).includes('kkkk')).toBe(false);
+    rmSync(photo);
+    writeFileSync(photo, bytes); // the same bytes back, but not the file checked
+    expect((await fetch(local(hosted.url), { headers: { Range: 'bytes=0-9' } })).status).toBe(404);
+    expect(host.get(hosted.token)?.fetchCount).toBe(0);
+  });
+
+  it('refuses to publish a link, or a file that is no longer the one checked', async () => {
+    const photo = path.join(dir, 'linked.jpg');
+    writeFileSync(photo, bytes);
+    const { identity } = await resolveLocalMedia(photo, [dir]);
+    rmSync(photo);
+    writeFileSync(photo, bytes);
+    expect(() => host.publish({ path: photo, identity }, { mimeType: 'image/jpeg' })).toThrow(FileChangedError);
+    const link = path.join(dir, 'link.jpg');
+    symlinkSync(photo, link);
+    expect(() => host.publish({ path: link }, { mimeType: 'image/jpeg' })).toThrow(FileChangedError);
+  });
+
+  it('answers 416 with bytes */size for every range set it cannot satisfy', async () => {
+    const hosted = host.publish({ path: file }, { mimeType: 'video/mp4' });
+    for (const range of ['bytes=1000-', 'bytes=1000-2000', 'bytes=99999999999999999999-', 'bytes=-0', 'bytes=1000-1001, 5000-']) {
+      const res = await fetch(local(hosted.url), { headers: { Range: range } });
+      expect(res.status, range).toBe(416);
+      expect(res.headers.get('content-range'), range).toBe('bytes */1000');
+      await res.arrayBuffer();
+    }
+    const empty = path.join(dir, 'empty.mp4');
+    writeFileSync(empty, '');
+    const none = host.publish({ path: empty }, { mimeType: 'video/mp4' });
+    for (const range of ['bytes=0-', 'bytes=-1']) {
+      const res = await fetch(local(none.url), { headers: { Range: range } });
+      expect(res.status, range).toBe(416);
+      expect(res.headers.get('content-range')).toBe('bytes */0');
+      await res.arrayBuffer();
+    }
+    const some = await fetch(local(hosted.url), { headers: { Range: 'bytes=5000-6000,0-1' } });
+    expect(some.status).toBe(200); // one satisfiable range of several: the whole body (no multipart)
+    await some.arrayBuffer();
   });
 });

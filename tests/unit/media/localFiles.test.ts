@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MediaPathError, discoverNewest, looksLikeLocalPath, resolveLocalMedia } from '../../../src/media/localFiles.js';
+import { FileChangedError, MediaPathError, discoverNewest, looksLikeLocalPath, openChecked, openLocalMedia, resolveLocalMedia } from '../../../src/media/localFiles.js';
 
 let base: string;
 let media: string;
@@ -210,5 +210,57 @@ describe('looksLikeLocalPath', () => {
     for (const s of ['https://example.com/a.jpg', 'http://x/y', 's3://bucket/key', 'a.jpg', '', '17841405793187218']) {
       expect(looksLikeLocalPath(s), s).toBe(false);
     }
+  });
+});
+
+describe('openLocalMedia and openChecked (check-then-use)', () => {
+  it('hands back the descriptor it checked, with the identity of that file', async () => {
+    const file = await openLocalMedia(path.join(media, 'a.jpg'), [media]);
+    try {
+      expect((await file.handle.readFile()).toString()).toBe('jpeg bytes');
+      const st = statSync(path.join(media, 'a.jpg'), { bigint: true });
+      expect(file.identity).toBe(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`);
+    } finally {
+      await file.handle.close();
+    }
+  });
+
+  it('refuses a file swapped for a link, for another file, or touched, once checked', async () => {
+    const dir = mkdtempSync(path.join(media, 'swap-'));
+    const target = path.join(dir, 'p.jpg');
+    writeFileSync(target, 'photo');
+    const { identity } = await resolveLocalMedia(target, [media]);
+    const again = await openChecked(target, identity);
+    expect((await again.handle.readFile()).toString()).toBe('photo');
+    await again.handle.close();
+
+    rmSync(target);
+    symlinkSync(path.join(outside, 'secret.jpg'), target);
+    expect(await failure(openChecked(target, identity))).toBeInstanceOf(FileChangedError);
+    expect(await failure(openChecked(target, null))).toBeInstanceOf(FileChangedError); // never follows a final link
+
+    rmSync(target);
+    writeFileSync(target, 'other'); // same size, another inode
+    expect((await failure(openChecked(target, identity))).code).toBe('changed');
+
+    const { identity: second } = await resolveLocalMedia(target, [media]);
+    utimesSync(target, new Date(2000, 0, 1), new Date(2000, 0, 1));
+    expect((await failure(openChecked(target, second))).code).toBe('changed');
+    rmSync(target);
+    expect((await failure(openChecked(target, second))).code).toBe('changed');
+    rmSync(dir, { recursive: true });
+  });
+
+  it('refuses a file reached through a folder swapped for a link leading outside', async () => {
+    const dir = path.join(media, 'album');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'secret.jpg'), 'inside');
+    await resolveLocalMedia(path.join(dir, 'secret.jpg'), [media]);
+    rmSync(dir, { recursive: true });
+    symlinkSync(outside, dir);
+    // The path is spelled inside, and outside/secret.jpg is a regular file: still refused.
+    expect((await failure(openChecked(path.join(dir, 'secret.jpg'), null, [media]))).code).toBe('changed');
+    expect((await failure(resolveLocalMedia(path.join(dir, 'secret.jpg'), [media]))).code).toBe('symlink_escape');
+    rmSync(dir);
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Step `upload` (uploading): streams each local video to its resumable container, from disk, resuming
  * from the offset the container reports after any interruption (a crash, a lost answer, a broken stream).
+ * Each attempt opens the video as it was checked when the post was planned (no link followed, same
+ * device, inode, size and mtime) and streams from that descriptor: a file swapped since is never sent.
  */
 import { AppError, describeError } from '../../../errors.js';
 import { isNotFoundYet, isUploadResumable } from '../../../instagram/errors.js';
@@ -39,13 +41,14 @@ async function uploadOne(s: StepScope, post: PostRecord, containerId: string, me
     const reported = status?.bytesTransferred ?? 0;
     if (status && (status.uploadingPhase === 'complete' || (fileSize > 0 && reported >= fileSize))) return;
     const offset = reported > fileSize ? 0 : reported;
+    const file = await s.library.openForUpload(item);
     try {
       await s.call(post, (auth) =>
         uploadVideoResumable(s.graph, {
           ...(meta.uri ? { uri: meta.uri } : {}),
           containerId,
           token: auth.accessToken,
-          file: { path: item.path! },
+          file: { handle: file.handle },
           offset,
           fileSize,
           signal: s.signal,
@@ -64,6 +67,8 @@ async function uploadOne(s: StepScope, post: PostRecord, containerId: string, me
       s.logger.warn('video upload interrupted', { post: post.id, container: containerId, attempt, error: describeError(err).message });
       if (!retryable || attempt >= MAX_UPLOAD_ATTEMPTS) throw err;
       await s.sleep(Math.min(8000, 500 * 2 ** (attempt - 1)));
+    } finally {
+      await file.handle.close();
     }
   }
 }
