@@ -65,8 +65,8 @@ export const reschedulePostTool = defineTool({
   output: postView,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    const schedule = scheduleOf(args)!;
-    return viewPost(await ctx.services.publisher.reschedule(caller(ctx), args.post_id, schedule));
+    // The post is looked up before the new time is read, so a wrong post_id is what the error names.
+    return viewPost(await ctx.services.publisher.reschedule(caller(ctx), args.post_id, () => scheduleOf(args)!));
   },
 });
 

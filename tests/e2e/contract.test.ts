@@ -23,6 +23,7 @@ import { connectClient, parseErrorText } from '../helpers/client.js';
 import { emulatorEnv, freePort } from '../helpers/harness.js';
 
 const builtEntry = path.resolve(import.meta.dirname, '../../dist/index.js');
+const HOUR = 60 * 60 * 1000;
 const BUSINESS = `@${DEMO_ACCOUNTS.instagramBusiness.username}`;
 const FACEBOOK = `@${DEMO_ACCOUNTS.facebookInstagram.username}`;
 
@@ -34,7 +35,7 @@ interface Step {
 }
 
 /** Filled in as the calls go (ids come from earlier answers). */
-const found: { postId?: string; mediaId?: string; commentId?: string } = {};
+const found: { postId?: string; mediaId?: string; commentId?: string; scheduledId?: string } = {};
 
 function steps(files: FileServer, tokens: { business: string; facebook: string; creator: string }): Record<string, Step> {
   const many = Array.from({ length: 31 }, (_, i) => `#tag${i}`).join(' ');
@@ -50,7 +51,12 @@ function steps(files: FileServer, tokens: { business: string; facebook: string; 
       pass: { account: BUSINESS, media: files.url('/photo.jpg'), caption: 'Fresh bread', wait_seconds: 30 },
     },
     instagram_post_status: { fail: { post_id: 'no-such-post' }, failSays: /post/i, pass: () => ({ post_id: found.postId! }) },
-    instagram_create_reel: { fail: { account: BUSINESS }, failSays: /video|media/i, pass: { account: BUSINESS, video: files.url('/clip.mp4'), wait_seconds: 0 } },
+    // Scheduled two hours ahead: the calendar tools below list, move and cancel it.
+    instagram_create_reel: { fail: { account: BUSINESS }, failSays: /video|media/i, pass: { account: BUSINESS, video: files.url('/clip.mp4'), publish_at: new Date(Date.now() + 2 * HOUR).toISOString() } },
+    instagram_list_scheduled: { fail: { time_zone: 'Mars/Olympus' }, failSays: /time zone/i, pass: { time_zone: 'Europe/Berlin' } },
+    instagram_reschedule_post: { fail: { post_id: 'no-such-post', publish_at: new Date(Date.now() + HOUR).toISOString() }, failSays: /post/i, pass: () => ({ post_id: found.scheduledId!, publish_at: new Date(Date.now() + 3 * HOUR).toISOString() }) },
+    instagram_cancel_post: { fail: { post_id: 'no-such-post' }, failSays: /post/i, pass: () => ({ post_id: found.scheduledId! }) },
+    instagram_suggest_times: { fail: { account: BUSINESS, time_zone: 'Mars/Olympus' }, failSays: /time zone/i, pass: { account: BUSINESS } },
     instagram_create_story: { fail: { account: BUSINESS, media: { sauce: files.url('/story.jpg') } }, failSays: /unknown argument `sauce` in media/, pass: { account: BUSINESS, media: files.url('/story.jpg'), wait_seconds: 0 } },
     instagram_get_posts: { fail: { account: BUSINESS, limit: 500 }, failSays: /limit/, pass: { account: BUSINESS, limit: 3 } },
     instagram_get_post: { fail: { account: BUSINESS, id: '1' }, failSays: /did you mean `media_id`/, pass: () => ({ account: BUSINESS, media_id: found.mediaId! }) },
@@ -77,6 +83,10 @@ const ORDER = [
   'instagram_create_post',
   'instagram_post_status',
   'instagram_create_reel',
+  'instagram_list_scheduled',
+  'instagram_reschedule_post',
+  'instagram_cancel_post',
+  'instagram_suggest_times',
   'instagram_create_story',
   'instagram_get_posts',
   'instagram_get_post',
@@ -200,6 +210,12 @@ describe.each(['stdio', 'streamable-http'] as const)('the result contract over %
         found.mediaId = data.media_id;
       }
       if (name === 'instagram_post_comment') found.commentId = data.comment_id;
+      if (name === 'instagram_create_reel') {
+        expect(data.state, passText).toBe('scheduled');
+        found.scheduledId = data.post_id;
+      }
+      if (name === 'instagram_list_scheduled') expect(data.total, passText).toBe(1);
+      if (name === 'instagram_cancel_post') expect(data.state, passText).toBe('cancelled');
       if (name === 'instagram_authenticate') {
         // The other accounts the later steps use: a creator to disconnect, a Facebook-Login account for discovery.
         for (const token of [tokens.creator, tokens.facebook]) {

@@ -161,8 +161,9 @@ export class Publisher {
   }
 
   /** Moves a scheduled post to a new time (and grace), checked as when it was scheduled. */
-  async reschedule(caller: Caller, postId: string, schedule: ScheduleRequest): Promise<PostStatusView> {
+  async reschedule(caller: Caller, postId: string, readSchedule: () => ScheduleRequest): Promise<PostStatusView> {
     const post = this.requireOwnPost(caller, postId);
+    const schedule = readSchedule();
     if (!RESCHEDULABLE.includes(post.state)) throw this.notChangeable(post, 'rescheduled');
     const account = this.accounts.resolve(caller, post.accountId);
     checkPublishTime(schedule.publishAt, this.clock.now());
