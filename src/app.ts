@@ -16,7 +16,8 @@ import { LocalCallbackListeners } from './transports/callbackListener.js';
 import { MediaLibrary } from './services/mediaLibrary.js';
 import { Publisher } from './services/publishing/index.js';
 import { Scheduler } from './services/scheduler.js';
-import { EmbeddedJobQueue } from './jobs/index.js';
+import { InsightsHistory } from './services/insightsHistory.js';
+import { EmbeddedJobQueue, type JobQueue } from './jobs/index.js';
 import { Commenting } from './services/commenting.js';
 import { createReading, type ReadingServices } from './services/reading/index.js';
 import type { SandboxEmulator } from './sandbox.js';
@@ -37,6 +38,8 @@ export interface App {
   /** Reading by area: posts, insights, comments, discovery, rateLimits. */
   reading: ReadingServices;
   commenting: Commenting;
+  /** Time-based work (scheduled posts, insights capture, sweeps) as durable jobs. */
+  jobs: JobQueue;
   /** The in-process emulator in sandbox mode. */
   sandbox?: SandboxEmulator;
   /** Tells the app where its HTTP listener is (in sandbox mode local media is served from there). */
@@ -97,7 +100,8 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
   const reading = createReading({ clock, store, graph, accounts, timeZone: config.timeZone });
   const jobs = new EmbeddedJobQueue({ store, clock, logger: logger.child({ component: 'jobs' }) });
-  const scheduler = new Scheduler({ jobs, store, clock, logger: logger.child({ component: 'scheduler' }), publisher, accounts, library });
+  const insightsHistory = new InsightsHistory({ store, clock, logger: logger.child({ component: 'insights' }), graph, accounts });
+  const scheduler = new Scheduler({ jobs, store, clock, logger: logger.child({ component: 'scheduler' }), publisher, accounts, library, insightsHistory });
   const commenting = new Commenting({ store, graph, accounts });
 
   const timers: Timer[] = [];
@@ -114,6 +118,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     publisher,
     reading,
     commenting,
+    jobs,
     sandbox,
     async attachHttp(handle) {
       if (!config.publicUrl && config.sandbox) mediaHost.setPublicBaseUrl(handle.url);

@@ -77,6 +77,14 @@ export class EmbeddedJobQueue implements JobQueue {
     return claimed.length;
   }
 
+  /** Resolves once no job of this process is running (what a test waits for between clock steps). */
+  async idle(): Promise<void> {
+    while (this.ticking || this.running.size) {
+      await this.ticking?.catch(() => {});
+      await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.timer?.cancel();

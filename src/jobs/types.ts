@@ -42,5 +42,7 @@ export interface JobQueue {
   start(): void;
   /** Runs every job due now and waits for them (the worker at start, and tests). How many ran. */
   runDue(): Promise<number>;
+  /** Resolves once no job of this process is running. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }

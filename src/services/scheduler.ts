@@ -9,6 +9,7 @@ import type { JobQueue } from '../jobs/index.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import type { AccountService } from './accounts.js';
+import type { InsightsHistory } from './insightsHistory.js';
 import type { MediaLibrary } from './mediaLibrary.js';
 import type { Publisher } from './publishing/index.js';
 
@@ -20,6 +21,9 @@ const START_DUE = 'posts.start_due';
 const REFRESH_TOKENS = 'accounts.refresh';
 const CLEANUP_MEDIA = 'media.cleanup';
 const PURGE_JOBS = 'jobs.purge';
+const CAPTURE_INSIGHTS = 'insights.capture';
+/** How often insights due to be kept are captured (a story's last 45 minutes hold three sweeps). */
+export const INSIGHTS_SWEEP_MS = 15 * 60 * 1000;
 
 export interface SchedulerDeps {
   jobs: JobQueue;
@@ -29,11 +33,12 @@ export interface SchedulerDeps {
   publisher: Publisher;
   accounts: AccountService;
   library: MediaLibrary;
+  insightsHistory: InsightsHistory;
 }
 
 export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
-    const { jobs, publisher, accounts, library, store, clock } = deps;
+    const { jobs, publisher, accounts, library, store, clock, insightsHistory } = deps;
     jobs.handle(START_DUE, async () => {
       const next = publisher.startDue();
       return { runAgainAt: Math.min(next ?? Infinity, clock.now() + START_SWEEP_MS) };
@@ -46,6 +51,10 @@ export class Scheduler {
       await library.cleanupExpired();
       return { runAgainAt: clock.now() + 10 * 60 * 1000 };
     });
+    jobs.handle(CAPTURE_INSIGHTS, async () => {
+      await insightsHistory.captureDue();
+      return { runAgainAt: clock.now() + INSIGHTS_SWEEP_MS };
+    });
     jobs.handle(PURGE_JOBS, async () => {
       store.jobs.purgeFinished(clock.now() - 7 * 24 * HOUR);
       return { runAgainAt: clock.now() + 24 * HOUR };
@@ -56,7 +65,7 @@ export class Scheduler {
   /** Queues the periodic jobs that are not queued yet, and starts running due jobs. */
   start(): void {
     const now = this.deps.clock.now();
-    for (const key of [START_DUE, REFRESH_TOKENS, CLEANUP_MEDIA, PURGE_JOBS]) {
+    for (const key of [START_DUE, REFRESH_TOKENS, CLEANUP_MEDIA, CAPTURE_INSIGHTS, PURGE_JOBS]) {
       const job = this.deps.store.jobs.get(key);
       if (!job || (job.state !== 'queued' && job.state !== 'running')) void this.deps.jobs.schedule({ key, kind: key, runAt: now });
     }

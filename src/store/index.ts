@@ -14,6 +14,7 @@ import { createAuditRepo } from './audit.js';
 import type { RepoContext } from './context.js';
 import { createHashtagSearchesRepo } from './hashtagSearches.js';
 import { checkKeyFingerprint } from './keyFingerprint.js';
+import { createInsightSnapshotsRepo } from './insightSnapshots.js';
 import { createJobsRepo } from './jobs.js';
 import { createMediaRepo } from './media.js';
 import { createOAuthSessionsRepo } from './oauthSessions.js';
@@ -97,6 +98,7 @@ export function openStore(opts: StoreOptions): Store {
       media: createMediaRepo(ctx),
       posts: createPostsRepo(ctx),
       schedule: createPostScheduleRepo(ctx),
+      insightSnapshots: createInsightSnapshotsRepo(ctx),
       jobs: createJobsRepo(ctx),
       audit: createAuditRepo(ctx),
       hashtagSearches: createHashtagSearchesRepo(ctx),

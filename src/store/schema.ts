@@ -255,3 +255,23 @@ export const jobs = sqliteTable(
     check('jobs_state_check', oneOf('state', JOB_STATES)),
   ],
 );
+
+/**
+ * Media insights captured by the worker (insights history): a story's just before it expires (Instagram
+ * drops them after 24 hours) and a post's at fixed ages, one row per media and label.
+ */
+export const insightSnapshots = sqliteTable(
+  'insight_snapshots',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    owner: text('owner').notNull(),
+    accountId: text('account_id').notNull(),
+    mediaId: text('media_id').notNull(),
+    postId: text('post_id'),
+    /** `before_expiry` (stories), or the post's age: `1h`, `24h`, `7d`. */
+    label: text('label').notNull(),
+    capturedAt: integer('captured_at').notNull(),
+    rowsJson: text('rows_json').notNull(),
+  },
+  (t) => [uniqueIndex('insight_snapshots_media_label_uq').on(t.mediaId, t.label), index('insight_snapshots_owner_media_idx').on(t.owner, t.mediaId)],
+);

@@ -6,8 +6,10 @@ import type { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUS
 import type { ChildContainer, ChildState, ContainerMeta, PostInput, PostRuntime, PostRuntimePatch, PostSettings } from './postData.js';
 import type { JobsRepo } from './jobs.js';
 import type { PostScheduleRepo } from './postSchedule.js';
+import type { InsightSnapshotsRepo } from './insightSnapshots.js';
 
 export type { PostScheduleRepo, QuotaEvent } from './postSchedule.js';
+export type { InsightSnapshot, InsightSnapshotsRepo } from './insightSnapshots.js';
 export type { JobClaim, JobLease, JobOutcome, JobRecord, JobSchedule, JobsRepo, JobState } from './jobs.js';
 
 export type { ChildContainer, ChildState, ContainerMeta, FirstCommentResult, PostInput, PostRuntime, PostRuntimePatch, PostSettings, StoredMedia } from './postData.js';
@@ -345,6 +347,7 @@ export interface Store {
   media: MediaRepo;
   posts: PostsRepo;
   schedule: PostScheduleRepo;
+  insightSnapshots: InsightSnapshotsRepo;
   jobs: JobsRepo;
   audit: AuditRepo;
   hashtagSearches: HashtagSearchesRepo;

@@ -130,7 +130,15 @@ export class InsightsReader {
       notes.push('Media insights are always lifetime values: period, metric_type, since, until and timeframe were ignored.');
     }
     const ref = resolveMediaRef(this.calls, this.store, who, q.mediaId, q.account);
-    const media = await this.calls.call(who, ref.account, (auth) => getMedia(this.calls.graph, auth, ref.mediaId, ['id', 'media_type', 'media_product_type', 'timestamp'], signal));
+    let media;
+    try {
+      media = await this.calls.call(who, ref.account, (auth) => getMedia(this.calls.graph, auth, ref.mediaId, ['id', 'media_type', 'media_product_type', 'timestamp'], signal));
+    } catch (err) {
+      // An expired story is gone from Instagram: answer from what the worker kept before it expired.
+      const kept = this.fromHistory(who, ref.mediaId, q.metrics);
+      if (kept && !signal?.aborted) return kept;
+      throw err;
+    }
     const kind = mediaKindOf(media.media_product_type, media.media_type);
     const valid = [...MEDIA_METRICS[kind], ...(ref.account.loginType === 'facebook' ? FACEBOOK_ONLY_MEDIA_METRICS : [])];
     let metrics = q.metrics?.length ? [...new Set(q.metrics)] : undefined;
@@ -179,6 +187,22 @@ export class InsightsReader {
       ...(breakdown ? { breakdown } : {}),
       metricInfo: result.metrics,
       notes,
+    };
+  }
+
+  /** The latest capture of a media that Instagram no longer answers for (an expired story), if one was kept. */
+  private fromHistory(who: Caller, mediaId: string, metrics: string[] | undefined): Insights | undefined {
+    const snapshots = this.store.insightSnapshots.list(who.owner, mediaId);
+    const latest = snapshots[snapshots.length - 1];
+    if (!latest) return undefined;
+    const rows = (latest.rows as InsightRow[]).filter((r) => !metrics?.length || metrics.includes(r.metric));
+    return {
+      target: { kind: 'media', id: mediaId, productType: latest.label === 'before_expiry' ? 'STORY' : 'FEED' },
+      rows,
+      metrics: [...new Set(rows.map((r) => r.metric))],
+      period: 'lifetime',
+      metricInfo: [],
+      notes: [`Instagram no longer has this media's insights (a story is gone 24 hours after posting); these were kept by this server at ${new Date(latest.capturedAt).toISOString()} (${latest.label.replace('_', ' ')}).`],
     };
   }
 
