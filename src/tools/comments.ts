@@ -8,7 +8,7 @@ const CONCISE_TEXT = 500;
 
 interface CommentOut {
   id: string;
-  username: string | null;
+  username: { untrusted_text: string } | null;
   timestamp: string | null;
   like_count: number | null;
   hidden: boolean | null;
@@ -20,7 +20,7 @@ interface CommentOut {
 
 const commentBase = {
   id: z.string(),
-  username: z.string().nullable(),
+  username: untrustedText,
   timestamp: z.string().nullable(),
   like_count: z.number().nullable(),
   hidden: z.boolean().nullable(),
@@ -36,7 +36,7 @@ const commentView: z.ZodType<CommentOut> = z.object({
 function commentOut(c: CommentItem, detail: Detail | undefined): CommentOut {
   return {
     id: c.id,
-    username: c.username,
+    username: untrusted(c.username),
     timestamp: c.timestamp,
     like_count: c.likeCount,
     hidden: c.hidden,

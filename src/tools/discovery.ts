@@ -110,10 +110,10 @@ export const businessDiscoveryTool = defineTool({
   output: z.object({
     profile: z.object({
       id: z.string(),
-      username: z.string(),
-      name: z.string().nullable(),
+      username: untrustedText,
+      name: untrustedText,
       biography: untrustedText,
-      website: z.string().nullable(),
+      website: untrustedText.describe('An https: link, or null.'),
       followers_count: z.number().nullable(),
       media_count: z.number().nullable(),
       profile_picture_url: z.string().optional(),
@@ -131,17 +131,17 @@ export const businessDiscoveryTool = defineTool({
     notes,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  summary: (o) => `@${o.profile.username}: ${o.profile.followers_count ?? '?'} followers, ${o.stats.posts_analyzed} posts analysed${o.stats.engagement_rate_pct !== null ? `, engagement ${o.stats.engagement_rate_pct}%` : ''}.`,
+  summary: (o) => `@${o.profile.username?.untrusted_text}: ${o.profile.followers_count ?? '?'} followers, ${o.stats.posts_analyzed} posts analysed${o.stats.engagement_rate_pct !== null ? `, engagement ${o.stats.engagement_rate_pct}%` : ''}.`,
   async handler(args, ctx) {
     const found = await ctx.services.discovery.lookUpBusiness(who(ctx), { account: args.account, username: args.username, mediaLimit: args.media_limit, cursor: args.cursor }, ctx.signal);
     const { profile: p, stats: s } = found;
     return {
       profile: {
         id: p.id,
-        username: p.username,
-        name: p.name,
+        username: untrusted(p.username),
+        name: untrusted(p.name),
         biography: untrusted(p.biography),
-        website: p.website,
+        website: untrusted(p.website),
         followers_count: p.followersCount,
         media_count: p.mediaCount,
         ...(args.detail === 'full' && p.profilePictureUrl ? { profile_picture_url: p.profilePictureUrl } : {}),

@@ -24,6 +24,7 @@ export const postView = z.object({
   thumbnail_url: z.string().optional(),
   shortcode: z.string().optional(),
   is_comment_enabled: z.boolean().optional(),
+  notes: notes.optional(),
 });
 
 function childOut(c: MediaChild, full: boolean): z.infer<typeof childView> {
@@ -109,7 +110,8 @@ export const getPostTool = defineTool({
   summary: (o) => `Post ${o.post.id} of @${o.account.username}: ${o.post.media_type ?? 'media'}, ${o.post.like_count ?? '?'} likes, ${o.post.comments_count ?? '?'} comments.`,
   async handler(args, ctx) {
     const found = await ctx.services.posts.get(who(ctx), { mediaId: args.media_id, account: args.account }, ctx.signal);
-    return { post: postOut(found.post, args.detail), account: found.account, ...(found.trackedPostId ? { tracked_post_id: found.trackedPostId } : {}) };
+    const post = { ...postOut(found.post, args.detail), ...(found.notes.length ? { notes: found.notes } : {}) };
+    return { post, account: found.account, ...(found.trackedPostId ? { tracked_post_id: found.trackedPostId } : {}) };
   },
 });
 

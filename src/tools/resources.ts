@@ -45,6 +45,7 @@ function postResourceOut(r: PostResource): Record<string, unknown> {
     ...(r.media ? { media: postOut(r.media, 'full') } : {}),
     ...(r.mediaError !== undefined ? { media_error: r.mediaError } : {}),
     ...(r.account ? { account: { ...r.account, resource_uri: accountUri(r.account.id) } } : {}),
+    ...(r.notes?.length ? { notes: r.notes } : {}),
   };
 }
 

@@ -109,7 +109,9 @@ export class Publisher {
       failPost({ store, clock: this.clock, logger: this.logger }, post, err);
       throw err;
     }
-    return this.waitAndView(post.id, wait, false);
+    const view = await this.waitAndView(post.id, wait, false);
+    const warned = plan.warnings.join(' ');
+    return warned ? { ...view, note: view.note ? `${view.note} ${warned}` : warned } : view;
   }
 
   /** Stores a post for later, checked completely now: time, token at that time, quota around it. */
@@ -117,7 +119,7 @@ export class Publisher {
     const { store, library, clock } = this;
     const now = clock.now();
     checkPublishTime(schedule.publishAt, now);
-    const notes = [checkAccountAt(account, schedule.publishAt, this.accounts.reauthHint(account))];
+    const notes = [checkAccountAt(account, schedule.publishAt, this.accounts.reauthHint(account)), ...plan.warnings];
     if (!schedule.whenQuotaAllows) await this.checkQuotaAt(caller, account, schedule.publishAt);
     const fingerprint = await contentFingerprint(account.id, plan);
     const guarded = !request.idempotencyKey && !request.allowDuplicate;

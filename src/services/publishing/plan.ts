@@ -25,6 +25,8 @@ export interface PostPlan {
   inputs: PostInput[];
   /** Every medium the post uses, cover included (marked used once the post is stored). */
   media: PreparedMedia[];
+  /** Worth knowing but not refused (invisible characters in the caption): for the result's note. */
+  warnings: string[];
 }
 
 export async function planPost(library: MediaLibrary, caller: Caller, account: AccountRecord, request: PublishRequest): Promise<PostPlan> {
@@ -74,7 +76,58 @@ export async function planPost(library: MediaLibrary, caller: Caller, account: A
       return { ...m, ...(altText ? { altText } : {}), ...(userTags?.length ? { userTags } : {}) };
     }),
     media: [...media, ...(cover ? [cover] : [])],
+    warnings: invisibleCharacterWarnings(request),
   };
+}
+
+/** Bidirectional controls (they reorder how text reads) and zero-width characters (invisible). */
+const INVISIBLE: Record<number, string> = {
+  0x061c: 'arabic letter mark',
+  0x200b: 'zero-width space',
+  0x200c: 'zero-width non-joiner',
+  0x200d: 'zero-width joiner',
+  0x200e: 'left-to-right mark',
+  0x200f: 'right-to-left mark',
+  0x202a: 'left-to-right embedding',
+  0x202b: 'right-to-left embedding',
+  0x202c: 'pop directional formatting',
+  0x202d: 'left-to-right override',
+  0x202e: 'right-to-left override',
+  0x2060: 'word joiner',
+  0x2066: 'left-to-right isolate',
+  0x2067: 'right-to-left isolate',
+  0x2068: 'first strong isolate',
+  0x2069: 'pop directional isolate',
+  0xfeff: 'zero-width no-break space',
+};
+const PICTOGRAPHIC = /\p{Extended_Pictographic}/u;
+/** What may precede the joiner of an emoji sequence: the emoji, its skin tone or its emoji-style selector. */
+const EMOJI_PART = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\uFE0F]/u;
+
+/** The invisible characters of a text, once each, as "U+202E (right-to-left override)". */
+export function invisibleCharacters(text: string | undefined): string[] {
+  if (!text) return [];
+  const found = new Set<number>();
+  const chars = [...text];
+  chars.forEach((ch, i) => {
+    const cp = ch.codePointAt(0)!;
+    if (!(cp in INVISIBLE)) return;
+    // A zero-width joiner inside an emoji sequence (👨‍👩‍👧) is how those emoji are written.
+    if (cp === 0x200d && EMOJI_PART.test(chars[i - 1] ?? '') && PICTOGRAPHIC.test(chars[i + 1] ?? '')) return;
+    found.add(cp);
+  });
+  return [...found].map((cp) => `U+${cp.toString(16).toUpperCase().padStart(4, '0')} (${INVISIBLE[cp]})`);
+}
+
+/** Not refused (they can be meant, in right-to-left text): said, with how to take them out. */
+function invisibleCharacterWarnings(request: PublishRequest): string[] {
+  const out: string[] = [];
+  for (const [field, text] of [['caption', request.caption], ['first_comment', request.firstComment]] as const) {
+    const found = invisibleCharacters(text);
+    if (found.length) out.push(`The ${field} contains invisible characters: ${found.join(', ')}; they are kept as given.`);
+  }
+  if (out.length) out.push('If they were not meant (bidi controls reorder how text reads, zero-width ones hide inside words), remove them: retype the words around them, or strip U+200B–U+200F, U+202A–U+202E, U+2060, U+2066–U+2069, U+061C and U+FEFF, then correct the caption in the Instagram app.');
+  return out;
 }
 
 function settingsOf(caller: Caller, request: PublishRequest, cover: PreparedMedia | undefined, prepared: PreparedMedia[]): PostSettings {

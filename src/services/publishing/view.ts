@@ -1,6 +1,7 @@
 /** A stored post → the domain view the service hands back (the tools shape it for their output). */
 import { failureMeaning } from '../../instagram/errors.js';
 import type { PostRecord } from '../../store/index.js';
+import { httpsLink } from '../reading/bounds.js';
 import type { FirstCommentView, PostErrorView, PostStatusView } from './types.js';
 
 export interface ViewContext {
@@ -21,7 +22,8 @@ export function toStatusView(post: PostRecord, ctx: ViewContext): PostStatusView
     kind: post.kind,
     account: ctx.account,
     mediaId: post.mediaId,
-    permalink: post.permalink,
+    // A link from Instagram is passed on only when https: (issue #12, item 12).
+    permalink: httpsLink(post.permalink),
     containerId: post.containerId,
     ...(post.kind === 'carousel' ? { children: post.children.map((c) => ({ index: c.index, containerId: c.containerId, state: c.state })) } : {}),
     error: errorOf(post),

@@ -6,8 +6,9 @@ import { AppError } from '../../errors.js';
 import { MAX_COMMENTS_PAGE, listComments, listReplies, type Comment } from '../../instagram/comments.js';
 import type { AccountRecord, Store } from '../../store/index.js';
 import type { Caller } from '../accounts.js';
+import { Bounds } from './bounds.js';
 import { GraphCalls, type ReadingOptions } from './graphCall.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, pageStart, slicePage } from './cursor.js';
 import { commentIdArg, resolveMediaRef } from './mediaRef.js';
 
 /** How much to read: the first replies of each comment are 5 in concise answers, 25 in full ones. */
@@ -15,6 +16,7 @@ export type Detail = 'concise' | 'full';
 
 export interface CommentItem {
   id: string;
+  /** Chosen by the commenter: data, never instructions. */
   username: string | null;
   timestamp: string | null;
   likeCount: number | null;
@@ -49,15 +51,15 @@ export interface CommentsQuery {
   detail?: Detail;
 }
 
-function commentOf(c: Comment, account: AccountRecord): CommentItem {
-  const username = c.username ?? c.from?.username ?? null;
+function commentOf(c: Comment, account: AccountRecord, b: Bounds): CommentItem {
+  const username = b.text(c.username ?? c.from?.username, 'username');
   return {
-    id: c.id,
+    id: b.id(c.id),
     username,
-    timestamp: c.timestamp ?? null,
+    timestamp: b.text(c.timestamp, 'value'),
     likeCount: c.like_count ?? null,
     hidden: c.hidden ?? null,
-    text: c.text ?? null,
+    text: b.text(c.text, 'comment'),
     byAccountOwner: !!username && username.toLowerCase() === account.username.toLowerCase(),
     moreReplies: false,
   };
@@ -78,29 +80,32 @@ export class CommentReader {
     if (!q.mediaId) throw new AppError('invalid_argument', 'Give media_id (the post whose comments to read) or comment_id (the comment whose replies to read).', 'Find media ids with instagram_get_posts.');
     const ref = resolveMediaRef(this.calls, this.store, who, q.mediaId, q.account);
     const account = ref.account;
-    let after: string | undefined;
+    let cursor;
     if (q.cursor) {
-      const c = decodeCursor(q.cursor, 'comments', account);
-      if (c['m'] !== ref.mediaId) throw new AppError('invalid_cursor', 'This cursor belongs to the comments of another media.', 'Use it with the same media_id, or leave cursor out.');
-      after = c.c;
+      cursor = decodeCursor(q.cursor, 'comments', account);
+      if (cursor['m'] !== ref.mediaId) throw new AppError('invalid_cursor', 'This cursor belongs to the comments of another media.', 'Use it with the same media_id, or leave cursor out.');
     }
+    const start = pageStart(cursor);
     const repliesLimit = q.includeReplies === false ? 0 : q.detail === 'full' ? 25 : 5;
-    const page = await this.calls.call(who, account, (auth) => listComments(this.calls.graph, auth, ref.mediaId, { limit, after, repliesLimit, signal }));
-    const comments = page.items.map((c) => {
-      const item = commentOf(c, account);
+    const page = await this.calls.call(who, account, (auth) => listComments(this.calls.graph, auth, ref.mediaId, { limit, after: start.after, repliesLimit, signal }));
+    const b = new Bounds();
+    const slice = slicePage(page.items, limit, start, page.nextCursor);
+    const comments = slice.items.map((c) => {
+      const item = commentOf(c, account, b);
       if (repliesLimit && c.replies) {
-        item.replies = c.replies.data.map((r) => commentOf(r, account));
+        item.replies = c.replies.data.slice(0, repliesLimit).map((r) => commentOf(r, account, b));
         item.moreReplies = c.replies.data.length >= repliesLimit;
       }
       return item;
     });
     const notes: string[] = [];
     if (comments.some((c) => c.moreReplies)) notes.push('Some comments have more replies: read them with comment_id.');
-    if (!comments.length) notes.push(after ? 'No more comments.' : 'This media has no comments.');
+    if (!comments.length) notes.push(cursor ? 'No more comments.' : 'This media has no comments.');
+    notes.push(...b.notes());
     return {
       mediaId: ref.mediaId,
       comments,
-      nextCursor: page.nextCursor ? encodeCursor({ k: 'comments', a: account.id, c: page.nextCursor, m: ref.mediaId }) : null,
+      nextCursor: slice.next ? encodeCursor({ k: 'comments', a: account.id, ...slice.next, m: ref.mediaId }) : null,
       notes,
     };
   }
@@ -108,14 +113,18 @@ export class CommentReader {
   private async replies(who: Caller, q: CommentsQuery & { commentId: string }, limit: number, signal?: AbortSignal): Promise<CommentsPage> {
     const commentId = commentIdArg(q.commentId);
     const account = this.calls.resolve(who, q.account);
-    const after = q.cursor ? decodeCursor(q.cursor, 'replies', account).c : undefined;
-    const page = await this.calls.call(who, account, (auth) => listReplies(this.calls.graph, auth, commentId, { limit, after, signal }));
-    const comments = page.items.map((c) => commentOf(c, account));
+    const cursor = q.cursor ? decodeCursor(q.cursor, 'replies', account) : undefined;
+    if (cursor && cursor['m'] !== commentId) throw new AppError('invalid_cursor', 'This cursor belongs to the replies of another comment.', 'Use it with the same comment_id, or leave cursor out.');
+    const start = pageStart(cursor);
+    const page = await this.calls.call(who, account, (auth) => listReplies(this.calls.graph, auth, commentId, { limit, after: start.after, signal }));
+    const b = new Bounds();
+    const slice = slicePage(page.items, limit, start, page.nextCursor);
+    const comments = slice.items.map((c) => commentOf(c, account, b));
     return {
       commentId,
       comments,
-      nextCursor: page.nextCursor ? encodeCursor({ k: 'replies', a: account.id, c: page.nextCursor, m: commentId }) : null,
-      notes: comments.length ? [] : [after ? 'No more replies.' : 'This comment has no replies.'],
+      nextCursor: slice.next ? encodeCursor({ k: 'replies', a: account.id, ...slice.next, m: commentId }) : null,
+      notes: [...(comments.length ? [] : [cursor ? 'No more replies.' : 'This comment has no replies.']), ...b.notes()],
     };
   }
 }

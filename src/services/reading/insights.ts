@@ -22,6 +22,7 @@ import {
   type AccountPeriod,
   type DemographicTimeframe,
   type InsightRow,
+  type InsightsResult,
   type MediaKind,
   type MetricInfo,
   type MetricType,
@@ -29,11 +30,14 @@ import {
 import { getMedia } from '../../instagram/media.js';
 import type { AccountRecord, Store } from '../../store/index.js';
 import type { Caller } from '../accounts.js';
+import { Bounds } from './bounds.js';
 import { GraphCalls, type ReadingOptions } from './graphCall.js';
 import { resolveMediaRef } from './mediaRef.js';
 import { parseTimeArg } from './time.js';
 
 const DAY_SECONDS = 24 * 60 * 60;
+/** Far more than a real answer holds (20 metrics × 30 days, or a few hundred demographic values). */
+const MAX_ROWS = 2000;
 const MAX_RANGE_SECONDS = 30 * DAY_SECONDS;
 
 export interface InsightsQuery {
@@ -73,6 +77,34 @@ export interface WeekSummary {
   reach: number | null;
   views: number | null;
   note?: string;
+}
+
+/**
+ * Only the metrics asked for, at most MAX_ROWS rows, every string bounded: a broken or hostile answer
+ * cannot grow the result beyond what a real one holds.
+ */
+function boundedInsights(result: InsightsResult, metrics: string[], notes: string[]): InsightsResult {
+  const asked = new Set(metrics);
+  const b = new Bounds();
+  const str = (v: string) => b.text(v, 'value') ?? '';
+  const rows = b.items(result.rows.filter((r) => asked.has(r.metric)), MAX_ROWS, 'insight rows').map(
+    (r): InsightRow => ({
+      metric: r.metric,
+      value: r.value,
+      breakdown: r.breakdown ? Object.fromEntries(b.items(Object.entries(r.breakdown), 10, 'breakdown dimensions').map(([k, v]) => [str(k), str(v)])) : null,
+      period: str(r.period),
+      end_time: r.end_time === null ? null : str(r.end_time),
+    }),
+  );
+  const info = b.items(result.metrics.filter((m) => asked.has(m.metric)), metrics.length, 'metric descriptions').map(
+    (m): MetricInfo => ({
+      metric: m.metric,
+      ...(m.title !== undefined ? { title: b.text(m.title, 'value') ?? '' } : {}),
+      ...(m.description !== undefined ? { description: b.text(m.description, 'description') ?? '' } : {}),
+    }),
+  );
+  notes.push(...b.notes());
+  return { rows, metrics: info };
 }
 
 export class InsightsReader {
@@ -177,6 +209,7 @@ export class InsightsReader {
       }
       throw err;
     }
+    result = boundedInsights(result, metrics, notes);
     const missing = metrics.filter((m) => !result.rows.some((r) => r.metric === m));
     if (missing.length) notes.push(`No data yet for ${missing.join(', ')} (Instagram omits metrics without data; insights can lag up to 48 hours).`);
     return {
@@ -238,8 +271,10 @@ export class InsightsReader {
       }
       if (q.since || q.until || (q.period && q.period !== 'lifetime')) notes.push('Demographics cover the chosen timeframe: since, until and period were ignored.');
       if (!breakdown) notes.push('No breakdown given: showing countries (also: age, city, gender).');
-      const result = await this.calls.call(who, account, (auth) =>
-        getAccountInsights(this.calls.graph, auth, { metrics, period: 'lifetime', metricType: 'total_value', breakdown: by, timeframe, signal }),
+      const result = boundedInsights(
+        await this.calls.call(who, account, (auth) => getAccountInsights(this.calls.graph, auth, { metrics, period: 'lifetime', metricType: 'total_value', breakdown: by, timeframe, signal })),
+        metrics,
+        notes,
       );
       if (!result.rows.length) notes.push('Instagram returned no demographics (they need at least 100 followers or engaged accounts).');
       return { target, rows: result.rows, metrics, period: 'lifetime', metricType: 'total_value', breakdown: by, timeframe, metricInfo: result.metrics, notes };
@@ -284,8 +319,10 @@ export class InsightsReader {
       }
       if (since < nowSec - 90 * DAY_SECONDS) notes.push('Instagram keeps account insights for 90 days only: older days come back empty.');
     }
-    const result = await this.calls.call(who, account, (auth) =>
-      getAccountInsights(this.calls.graph, auth, { metrics, period: chosenPeriod, metricType: chosenType, breakdown, since, until, signal }),
+    const result = boundedInsights(
+      await this.calls.call(who, account, (auth) => getAccountInsights(this.calls.graph, auth, { metrics, period: chosenPeriod, metricType: chosenType, breakdown, since, until, signal })),
+      metrics,
+      notes,
     );
     const missing = metrics.filter((m) => !result.rows.some((r) => r.metric === m));
     if (missing.length) notes.push(`No data for ${missing.join(', ')} (Instagram omits metrics without data; some need at least 100 followers; data can lag up to 48 hours).`);

@@ -8,8 +8,9 @@ import { GraphError } from '../../instagram/errors.js';
 import { DEFAULT_MEDIA_FIELDS, getMedia, listChildren, listMedia, listStories, type MediaItem } from '../../instagram/media.js';
 import type { AccountRecord, PostRecord, Store } from '../../store/index.js';
 import type { Caller, ConnectedAccount } from '../accounts.js';
+import { Bounds, httpsLink } from './bounds.js';
 import { accountRef, GraphCalls, type AccountRef, type ReadingOptions } from './graphCall.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, pageStart, slicePage } from './cursor.js';
 import { isGraphId, resolveMediaRef } from './mediaRef.js';
 import { parseTimeArg } from './time.js';
 
@@ -52,6 +53,8 @@ export interface PostLookup {
   account: AccountRef;
   /** Set when the reference was a tracked post id. */
   trackedPostId?: string;
+  /** What was cut or left out of Instagram's answer. */
+  notes: string[];
 }
 
 /** A post this server created (published or not), as the resources show it. */
@@ -79,36 +82,54 @@ export interface PostResource {
   mediaError?: string;
   /** The account owning a media read by its media id. */
   account?: AccountRef;
+  /** What was cut or left out of Instagram's answer. */
+  notes?: string[];
 }
 
 const CHILD_EXPANSION = 'children{id,media_type,media_url,thumbnail_url}';
 const POST_FIELDS = [...DEFAULT_MEDIA_FIELDS, 'is_comment_enabled', CHILD_EXPANSION];
 const STORY_FIELDS = ['id', 'caption', 'media_type', 'media_product_type', 'media_url', 'permalink', 'thumbnail_url', 'timestamp'];
+/** Instagram's app allows carousels of up to 20 (the API publishes up to 10). */
+const MAX_CHILDREN = 20;
+const MAX_STORIES = 50;
 
 function childrenOf(m: MediaItem): MediaItem[] | undefined {
   const raw = (m as { children?: { data?: MediaItem[] } }).children;
   return raw && Array.isArray(raw.data) ? raw.data.map((c) => ({ ...c, id: String(c.id) })) : undefined;
 }
 
-export function mediaOf(m: MediaItem): Media {
+/** One media as the tools show it: text bounded, links only when https:, at most 20 children. */
+function mediaOf(m: MediaItem, b: Bounds): Media {
   const children = childrenOf(m);
   return {
-    id: m.id,
-    mediaType: m.media_type ?? null,
-    productType: m.media_product_type ?? null,
-    caption: m.caption ?? null,
-    permalink: m.permalink ?? null,
-    timestamp: m.timestamp ?? null,
+    id: b.id(m.id),
+    mediaType: b.text(m.media_type, 'value'),
+    productType: b.text(m.media_product_type, 'value'),
+    caption: b.text(m.caption, 'caption'),
+    permalink: b.link(m.permalink, 'permalink'),
+    timestamp: b.text(m.timestamp, 'value'),
     likeCount: m.like_count ?? null,
     commentsCount: m.comments_count ?? null,
     ...(children
-      ? { children: children.map((c) => ({ id: c.id, mediaType: c.media_type ?? null, mediaUrl: c.media_url ?? null, thumbnailUrl: c.thumbnail_url ?? null })) }
+      ? {
+          children: b.items(children, MAX_CHILDREN, 'carousel children').map((c) => ({
+            id: b.id(c.id),
+            mediaType: b.text(c.media_type, 'value'),
+            mediaUrl: b.link(c.media_url, 'media_url'),
+            thumbnailUrl: b.link(c.thumbnail_url, 'thumbnail_url'),
+          })),
+        }
       : {}),
-    mediaUrl: m.media_url ?? null,
-    thumbnailUrl: m.thumbnail_url ?? null,
-    shortcode: m.shortcode ?? null,
+    mediaUrl: b.link(m.media_url, 'media_url'),
+    thumbnailUrl: b.link(m.thumbnail_url, 'thumbnail_url'),
+    shortcode: b.text(m.shortcode, 'value'),
     commentsEnabled: m.is_comment_enabled ?? null,
   };
+}
+
+function withNotes(b: Bounds): { notes?: string[] } {
+  const notes = b.notes();
+  return notes.length ? { notes } : {};
 }
 
 function trackedPostOf(p: PostRecord): TrackedPost {
@@ -120,7 +141,7 @@ function trackedPostOf(p: PostRecord): TrackedPost {
     progress: p.progress,
     caption: p.caption,
     mediaId: p.mediaId,
-    permalink: p.permalink,
+    permalink: httpsLink(p.permalink),
     createdAt: p.createdAt,
     publishedAt: p.publishedAt,
     autoDiscovered: p.settings.autoDiscovered ?? [],
@@ -146,37 +167,42 @@ export class PostReader {
     const limit = Math.max(1, Math.min(100, Math.floor(args.limit ?? 10)));
     let since = parseTimeArg('since', args.since);
     let until = parseTimeArg('until', args.until);
-    let after: string | undefined;
+    let cursor;
     if (args.cursor) {
-      const c = decodeCursor(args.cursor, 'posts', account);
-      after = c.c;
-      since = typeof c['s'] === 'number' ? c['s'] : undefined;
-      until = typeof c['u'] === 'number' ? c['u'] : undefined;
+      cursor = decodeCursor(args.cursor, 'posts', account);
+      since = typeof cursor['s'] === 'number' ? cursor['s'] : undefined;
+      until = typeof cursor['u'] === 'number' ? cursor['u'] : undefined;
     }
+    const start = pageStart(cursor);
     if (since !== undefined && until !== undefined && since > until) {
       throw new AppError('invalid_argument', 'since is after until.', 'Swap them or leave one out.');
     }
     const graph = this.calls.graph;
     const notes: string[] = [];
-    const page = await this.calls.call(who, account, (auth) => listMedia(graph, auth, { limit, after, since, until, fields: POST_FIELDS, signal }));
+    const b = new Bounds();
+    const page = await this.calls.call(who, account, (auth) => listMedia(graph, auth, { limit, after: start.after, since, until, fields: POST_FIELDS, signal }));
     let stories: Media[] | undefined;
     if (args.includeStories && !args.cursor) {
       try {
-        const live = await this.calls.call(who, account, (auth) => listStories(graph, auth, { limit: 50, fields: STORY_FIELDS, signal }));
-        stories = live.items.map(mediaOf);
-        if (live.nextCursor) notes.push('More live stories exist than shown (first 50).');
+        const live = await this.calls.call(who, account, (auth) => listStories(graph, auth, { limit: MAX_STORIES, fields: STORY_FIELDS, signal }));
+        stories = live.items.slice(0, MAX_STORIES).map((m) => mediaOf(m, b));
+        if (live.nextCursor || live.items.length > MAX_STORIES) notes.push(`More live stories exist than shown (first ${MAX_STORIES}).`);
       } catch (err) {
         if (!(err instanceof GraphError)) throw err;
         notes.push(`Live stories could not be read: ${err.message}`);
         stories = [];
       }
     }
-    const posts = page.items.map(mediaOf);
+    // At most what was asked for, however many Instagram sent; the cursor resumes right after them.
+    const slice = slicePage(page.items, limit, start, page.nextCursor);
+    const posts = slice.items.map((m) => mediaOf(m, b));
+    const after = start.after !== undefined || start.offset > 0;
     if (posts.length === 0) notes.push(since !== undefined || until !== undefined ? 'No posts in this time range.' : after ? 'No more posts.' : 'This account has no posts yet.');
+    notes.push(...b.notes());
     return {
       account: accountRef(account),
       posts,
-      nextCursor: page.nextCursor ? encodeCursor({ k: 'posts', a: account.id, c: page.nextCursor, s: since, u: until }) : null,
+      nextCursor: slice.next ? encodeCursor({ k: 'posts', a: account.id, ...slice.next, s: since, u: until }) : null,
       ...(stories ? { stories } : {}),
       notes,
     };
@@ -186,7 +212,9 @@ export class PostReader {
   async get(who: Caller, args: { mediaId: string; account?: string }, signal?: AbortSignal): Promise<PostLookup> {
     const ref = resolveMediaRef(this.calls, this.store, who, args.mediaId, args.account);
     const media = await this.fetchWithChildren(who, ref.account, ref.mediaId, signal);
-    return { post: mediaOf(media), account: accountRef(ref.account), ...(ref.postId ? { trackedPostId: ref.postId } : {}) };
+    const b = new Bounds();
+    const post = mediaOf(media, b);
+    return { post, account: accountRef(ref.account), ...(ref.postId ? { trackedPostId: ref.postId } : {}), notes: b.notes() };
   }
 
   private fetchWithChildren(who: Caller, account: AccountRecord, mediaId: string, signal?: AbortSignal): Promise<MediaItem> {
@@ -235,7 +263,9 @@ export class PostReader {
       const account = this.store.accounts.get(who.owner, post.accountId);
       if (!account || account.status !== 'active' || !account.accessToken) return { tracked };
       try {
-        return { tracked, media: mediaOf(await this.fetchWithChildren(who, account, post.mediaId, signal)) };
+        const b = new Bounds();
+        const media = mediaOf(await this.fetchWithChildren(who, account, post.mediaId, signal), b);
+        return { tracked, media, ...withNotes(b) };
       } catch (err) {
         return { tracked, mediaError: err instanceof Error ? err.message : String(err) };
       }
@@ -243,8 +273,9 @@ export class PostReader {
     let lastError: unknown;
     for (const account of this.calls.connected(who)) {
       try {
-        const media = await this.fetchWithChildren(who, account, id, signal);
-        return { media: mediaOf(media), account: accountRef(account) };
+        const b = new Bounds();
+        const media = mediaOf(await this.fetchWithChildren(who, account, id, signal), b);
+        return { media, account: accountRef(account), ...withNotes(b) };
       } catch (err) {
         if (err instanceof GraphError && (err.kind === 'not_found' || err.kind === 'permission')) {
           lastError = err;

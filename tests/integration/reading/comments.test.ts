@@ -31,7 +31,7 @@ describe('comments', () => {
     expect(out.data.resource_uri).toBe(`instagram://posts/${post.id}`);
     expect(out.data.comments).toHaveLength(10);
     const first = out.data.comments[0];
-    expect(first).toMatchObject({ id: expect.any(String), username: expect.any(String), hidden: false, text: { untrusted_text: expect.any(String) } });
+    expect(first).toMatchObject({ id: expect.any(String), username: { untrusted_text: expect.any(String) }, hidden: false, text: { untrusted_text: expect.any(String) } });
     const stored = emulatedComments(h.emulator.state, post.id);
     const top = stored.filter((c) => !c.parentId).sort((a, b) => b.timestamp - a.timestamp);
     expect(out.data.comments.map((c: { id: string }) => c.id)).toEqual(top.slice(0, 10).map((c) => c.id));

@@ -114,7 +114,7 @@ describe('business discovery', () => {
   it('returns another account\'s public stats, media and averages; bio and captions are untrusted', async () => {
     const out = await h.call('instagram_business_discovery', { username: '@bluebottle', media_limit: 20 });
     expect(out.isError).toBe(false);
-    expect(out.data.profile).toMatchObject({ username: 'bluebottle', followers_count: 267793, media_count: 45, biography: { untrusted_text: expect.any(String) } });
+    expect(out.data.profile).toMatchObject({ username: { untrusted_text: 'bluebottle' }, name: { untrusted_text: 'Blue Bottle Coffee' }, followers_count: 267793, media_count: 45, biography: { untrusted_text: expect.any(String) } });
     expect(out.data.media).toHaveLength(20);
     expect(out.data.stats.posts_analyzed).toBe(20);
     expect(out.data.stats.avg_likes).toBeGreaterThan(0);
