@@ -48,6 +48,14 @@ export class Publisher {
   private readonly leases: LeaseKeeper;
   private readonly runner: JobRunner;
   private readonly callFor: PostCall;
+  private readonly settledListeners = new Set<(post: PostRecord) => void>();
+
+  /** Calls `listener` when a scheduled post goes live, fails or is skipped here; returns the unsubscribe. */
+  onScheduledSettled(listener: (post: PostRecord) => void): () => void {
+    this.settledListeners.add(listener);
+    return () => this.settledListeners.delete(listener);
+  }
+
   /** Tells the scheduler a scheduled post's containers are due at that time (set by the app). */
   wakeScheduler: (at: number) => void = () => {};
 
@@ -57,7 +65,10 @@ export class Publisher {
     this.quota = new Quota({ store, clock, logger, graph, accounts });
     this.leases = new LeaseKeeper(store, clock, logger);
     this.callFor = callForPost(store, accounts);
-    this.runner = new JobRunner({ store, clock, logger, graph, library, quota: this.quota, leases: this.leases, call: this.callFor, accountOf: (post) => postAccountOf(store, accounts, post) });
+    const onScheduledSettled = (post: PostRecord) => {
+      for (const listener of this.settledListeners) listener(post);
+    };
+    this.runner = new JobRunner({ store, clock, logger, graph, library, quota: this.quota, leases: this.leases, call: this.callFor, accountOf: (post) => postAccountOf(store, accounts, post), onScheduledSettled });
   }
 
   async createPost(caller: Caller, request: PublishRequest, wait: WaitOptions = {}): Promise<PostStatusView> {

@@ -73,6 +73,8 @@ export interface RunnerDeps {
   leases: LeaseKeeper;
   call: PostCall;
   accountOf: (post: PostRecord) => AccountRecord;
+  /** Told when a job leaves a scheduled post live or failed (connected clients hear of it). */
+  onScheduledSettled?: (post: PostRecord) => void;
 }
 
 export class JobRunner {
@@ -147,6 +149,10 @@ export class JobRunner {
     attempt('releasing the lease', () => this.leases.release(job.lease));
     this.jobs.delete(job.postId);
     for (const waiter of [...job.waiters]) attempt('ending a wait', () => waiter.done());
+    attempt('telling listeners about a scheduled post', () => {
+      const post = this.store.posts.getById(job.postId);
+      if (post && post.publishAt !== null && (post.state === 'completed' || post.state === 'failed' || post.state === 'skipped')) this.deps.onScheduledSettled?.(post);
+    });
     attempt('checking the media id kept in memory', () => {
       if (!this.unsavedMedia.has(job.postId)) return;
       const stored = this.store.posts.getById(job.postId);
