@@ -1,11 +1,12 @@
 /**
  * Benchmarks beyond cold start, each in its own module, each a ratio against a baseline measured side
  * by side in this run: tool-call overhead, carousel publishing, reel publish delay, upload memory,
- * HTTP load. Select some with `tsx bench/run.ts tool-overhead carousel reel-delay upload-rss http-load`.
+ * HTTP load, scheduled publishing. Select some with `tsx bench/run.ts tool-overhead carousel reel-delay upload-rss http-load scheduled`.
  */
 import { benchCarousel } from './carousel.js';
 import { benchHttpLoad } from './httpLoad.js';
 import { benchReelDelay } from './reelDelay.js';
+import { benchScheduled } from './scheduled.js';
 import { ms, ratioText } from './setup.js';
 import { benchToolOverhead } from './toolOverhead.js';
 import { benchUploadRss } from './uploadRss.js';
@@ -74,6 +75,19 @@ export async function runMore(want: (name: string) => boolean, rows: BenchRow[],
       ratio: ratioText(Math.max(...r.cases.map((c) => c.peakRssMb)) / r.idleRssMb),
       goal: '< 150 MB above idle',
       met: completed && r.worstAboveIdleMb < 150,
+    });
+  }
+
+  if (want('scheduled')) {
+    const r = await benchScheduled(200);
+    results.scheduled = r;
+    rows.push({
+      benchmark: `scheduled: ${r.posts} posts over ${r.accounts} accounts, virtual clock`,
+      measured: `${r.published} published, ${r.duplicates} twice; late p50 ${ms(r.lateP50Ms)}, p99 ${ms(r.lateP99Ms)}, max ${ms(r.lateMaxMs)}`,
+      baseline: 'publish_at',
+      ratio: '-',
+      goal: 'all once, p99 ≤ 2000 ms',
+      met: r.published === r.posts && r.duplicates === 0 && r.lateP99Ms <= 2000,
     });
   }
 
