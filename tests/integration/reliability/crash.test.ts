@@ -56,12 +56,17 @@ describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher
     return readOutcome(result);
   }
 
-  const scenarios: Array<{ state: string; match: RequestMatcher; media: 'image' | 'video' }> = [
+  const scenarios: Array<{ state: string; match: RequestMatcher; media: 'image' | 'video'; scheduled?: boolean }> = [
     { state: 'creating_container', match: { method: 'POST', path: /^\/\d+\/media$/ }, media: 'image' },
     { state: 'uploading', match: { method: 'POST', hostRole: 'rupload' }, media: 'video' },
     { state: 'processing', match: { method: 'GET', path: /^\/\d+$/, hostRole: 'instagram_graph' }, media: 'image' },
     { state: 'reading the quota (alongside container creation)', match: { method: 'GET', path: /content_publishing_limit$/ }, media: 'image' },
     { state: 'publishing (publish applied after the kill)', match: { method: 'POST', path: /^\/\d+\/media_publish$/ }, media: 'image' },
+    // A scheduled post (a few seconds ahead): killed while its container is made ahead, while it
+    // processes, and at its time while media_publish is under way.
+    { state: 'scheduled: creating its container ahead', match: { method: 'POST', path: /^\/\d+\/media$/ }, media: 'image', scheduled: true },
+    { state: 'scheduled: processing ahead', match: { method: 'GET', path: /^\/\d+$/, hostRole: 'instagram_graph' }, media: 'image', scheduled: true },
+    { state: 'scheduled: publishing at its time (publish applied after the kill)', match: { method: 'POST', path: /^\/\d+\/media_publish$/ }, media: 'image', scheduled: true },
   ];
 
   for (const scenario of scenarios) {
@@ -90,6 +95,8 @@ describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher
         tool = 'instagram_create_post';
         args = { media: [files.url('/photo.jpg')], caption, idempotency_key: key, wait_seconds: 30 };
       }
+      const publishAt = Date.now() + 4000;
+      if (scenario.scheduled) args = { ...args, wait_seconds: 0, publish_at: new Date(publishAt).toISOString() };
       const userId = emulator.users.instagramBusiness.id;
       try {
         const first = await startServer(env);
@@ -116,6 +123,7 @@ describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher
         expect(outcome.data.permalink).toMatch(/^https:\/\/www\.instagram\.com\//);
         const published = emulator.publishedMedia(userId).filter((m) => m.caption === caption);
         expect(published).toHaveLength(1);
+        if (scenario.scheduled) expect(published[0]!.timestamp).toBeGreaterThanOrEqual(publishAt - 50);
         expect(outcome.data.media_id).toBe(published[0]!.id);
         await second.client.close();
 
