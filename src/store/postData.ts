@@ -80,6 +80,8 @@ export const postRuntimeSchema = z.object({
   schedule: z.object({ graceMs: z.number(), whenQuotaAllows: z.boolean() }).optional(),
   /** How late after publish_at media_publish went out (scheduled posts published late). */
   lateMs: z.number().optional(),
+  /** A when_quota_allows post waiting for a free slot since then: its grace window no longer applies. */
+  quotaWaitSince: z.number().optional(),
   firstCommentResult: z.object({ status: z.enum(FIRST_COMMENT_STATUSES), id: z.string().optional(), message: z.string().optional() }).optional(),
 });
 

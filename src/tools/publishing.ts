@@ -159,7 +159,7 @@ function nextStepOf(post: PostStatusView, replay: string): string {
     const story = post.kind === 'story' && post.expiresAt ? ` The story disappears at ${new Date(post.expiresAt).toISOString()}.` : '';
     const unconfirmed = post.firstComment && post.firstComment.status !== 'posted' && post.firstComment.status !== 'pending';
     const commentNote = unconfirmed ? ' The first comment was not confirmed (see first_comment); add it by hand if needed.' : '';
-    const late = post.lateMs !== undefined && post.publishAt !== undefined ? ` It went out ${describeLateness(post.lateMs)} after its publish_at (${new Date(post.publishAt).toISOString()}): no server was running at its time.` : '';
+    const late = post.lateMs !== undefined && post.publishAt !== undefined ? ` It went out ${describeLateness(post.lateMs)} after its publish_at (${new Date(post.publishAt).toISOString()}): no server was running at its time, or the quota was full.` : '';
     return `${replay}Published.${where}${late}${story}${commentNote}`;
   }
   if (post.state === 'failed') {

@@ -2,7 +2,9 @@
  * Scheduled publishing through the MCP client against the emulator, on the virtual clock: a post goes
  * out at its time exactly once; cancel, reschedule, missed times, quota, two processes.
  */
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeMp4 } from '../../unit/media/mp4.js';
 import type { VirtualClock } from '../../../src/clock.js';
 import { CREATE, jpeg, publishingHarness, PUBLISH, requests, restartApp, writeMedia, type PublishingHarness, type Restarted } from '../publishing/helpers.js';
 
@@ -138,19 +140,22 @@ describe('scheduled posts', () => {
     expect(h.emulator.publishedMedia(h.igUserId)[0]!.timestamp - newTime).toBeLessThanOrEqual(2000);
   });
 
-  it('a post whose containers would expire before its new time gets new ones', async () => {
+  it('a reel whose container would expire before its new time gets a new one', async () => {
     h = await publishingHarness();
     h.app.startBackground();
     const clock = h.clock as VirtualClock;
-    const post = await scheduled(h, 'expire.jpg', clock.now() + 10 * MIN);
+    const video = path.join(h.mediaDir, 'expire.mp4');
+    writeMp4(video, { durationSec: 8, width: 1080, height: 1920, moovFirst: true, sizeBytes: 512 * 1024 });
+    const post = await h.call('instagram_create_reel', { video, caption: 'Reel later', publish_at: new Date(clock.now() + 50 * MIN).toISOString() });
+    expect(post.isError, post.text).toBe(false);
     const id = post.data.post_id as string;
-    await advance(clock, 6 * MIN);
-    await until(() => h!.app.store.posts.getById(id)!.state === 'ready', 'processed ahead');
+    await advanceUntil(clock, () => h!.app.store.posts.getById(id)!.state === 'ready', 'processed ahead', HOUR, 5000);
     const oldContainer = h.app.store.posts.getById(id)!.containerId;
+    expect(oldContainer).toBeTruthy();
     const moved = await h.call('instagram_reschedule_post', { post_id: id, publish_at: new Date(clock.now() + 30 * HOUR).toISOString() });
     expect(moved.isError, moved.text).toBe(false);
-    await advance(clock, 30 * HOUR, 5 * MIN);
-    await until(() => h!.app.store.posts.getById(id)!.state === 'completed', 'published');
+    await advance(clock, 30 * HOUR - 10 * MIN, 5 * MIN);
+    await advanceUntil(clock, () => h!.app.store.posts.getById(id)!.state === 'completed', 'published', HOUR, 5000);
     const row = h.app.store.posts.getById(id)!;
     expect(row.containerId).not.toBe(oldContainer);
     expect(requests(h, 'POST', CREATE)).toHaveLength(2);
@@ -171,6 +176,19 @@ describe('scheduled posts', () => {
     const accepted = await scheduled(h, 'q4.jpg', t + 2 * MIN, { when_quota_allows: true });
     expect(accepted.isError, accepted.text).toBe(false);
     expect(accepted.data.state).toBe('scheduled');
+
+    // The first two go out at their time; the third waits for a slot, past its grace window, and goes once one frees.
+    h.app.startBackground();
+    const waiting = accepted.data.post_id as string;
+    await advance(clock, HOUR + 10 * MIN, 30_000);
+    expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(2);
+    expect(h.app.store.posts.getById(waiting)!.state).toBe('ready');
+    expect(h.app.store.posts.getById(waiting)!.runtime.note).toMatch(/Waiting for quota room/);
+    await advance(clock, 23 * HOUR, 10 * MIN);
+    await advanceUntil(clock, () => h!.app.store.posts.getById(waiting)!.state === 'completed', 'published once a slot freed', 2 * HOUR, 10_000);
+    const third = h.emulator.publishedMedia(h.igUserId).find((m) => m.caption === 'Scheduled q4.jpg')!;
+    expect(third.timestamp).toBeGreaterThanOrEqual(t + 24 * HOUR);
+    expect(requests(h, 'POST', PUBLISH).length).toBe(3);
   });
 
   it('after downtime across publish_at: publishes inside the grace window and says how late; skips outside it', async () => {

@@ -76,7 +76,8 @@ function skippedNote(post: PostRecord, lateMs: number): string {
 /** A time missed by more than the grace window ends the post as `skipped`; true when it did. */
 function skipIfMissed(s: StepScope, post: PostRecord): boolean {
   const late = s.clock.now() - (post.publishAt ?? Infinity);
-  if (late <= graceOf(post)) return false;
+  // Waiting for quota room was asked for: that wait is bounded by QUOTA_WAIT_LIMIT_MS, not the grace window.
+  if (late <= graceOf(post) || (post.runtime.quotaWaitSince !== undefined && late <= QUOTA_WAIT_LIMIT_MS)) return false;
   s.logger.warn('scheduled post missed its time by more than its grace window: skipped', { post: post.id, lateMs: late });
   s.move(post, 'skipped', { runtime: { note: skippedNote(post, late), lateMs: late } });
   return true;
@@ -95,8 +96,6 @@ function oldestContainerAt(post: PostRecord): number | null {
 }
 
 export const awaitPublish: Step = async (s, post) => {
-  // Once it waits for quota room, the grace window no longer applies: the caller asked to wait.
-  let waitingForQuota = false;
   for (;;) {
     const current = s.store.posts.getById(post.id);
     if (!current || current.state !== 'ready') return;
@@ -115,7 +114,7 @@ export const awaitPublish: Step = async (s, post) => {
       await waitUntil(s, Math.min(now + READY_CHECK_MS, publishAt));
       continue;
     }
-    if (!waitingForQuota && skipIfMissed(s, current)) return;
+    if (skipIfMissed(s, current)) return;
     if (oldest !== null && now - oldest > CONTAINER_USABLE_MS) {
       s.logger.info('scheduled post: its containers are too old to publish; creating them again', { post: current.id });
       s.store.transaction(() => {
@@ -131,15 +130,14 @@ export const awaitPublish: Step = async (s, post) => {
           s.move(current, 'skipped', { runtime: { note: `Skipped: the publishing quota stayed full for ${describeLateness(now - publishAt)} after its time. Nothing was published.` } });
           return;
         }
-        waitingForQuota = true;
-        s.store.posts.updateRuntime(current.id, { note: `Waiting for quota room (${limit.quotaUsage} of ${limit.quotaTotal} used in the last 24 hours); it goes out as soon as a slot frees up.` });
+        s.store.posts.updateRuntime(current.id, { quotaWaitSince: current.runtime.quotaWaitSince ?? now, note: `Waiting for quota room (${limit.quotaUsage} of ${limit.quotaTotal} used in the last 24 hours); it goes out as soon as a slot frees up.` });
         await waitUntil(s, now + QUOTA_RECHECK_MS);
         continue;
       }
     }
     const lateMs = now - publishAt;
     if (lateMs > ON_TIME_MS) s.logger.warn('scheduled post goes out late', { post: current.id, lateMs });
-    s.move(current, 'publishing', { runtime: { lateMs, note: undefined } });
+    s.move(current, 'publishing', { runtime: { lateMs, note: undefined, quotaWaitSince: undefined } });
     s.progress(0.9, 'publishing at its time');
     return;
   }
