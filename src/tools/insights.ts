@@ -30,6 +30,7 @@ const insightsOutput = z.object({
   timeframe: z.enum(['this_week', 'this_month']).optional(),
   metric_info: z.array(z.object({ metric: z.string(), title: z.string().optional(), description: z.string().optional() })).optional(),
   notes,
+  history: z.array(z.object({ label: z.string(), captured_at: z.string(), rows: z.array(insightRow) })).optional().describe('Media: values kept at 1h, 24h, 7d.'),
 });
 
 function insightsOut(r: Insights, detail: Detail | undefined): z.infer<typeof insightsOutput> {
@@ -49,6 +50,7 @@ function insightsOut(r: Insights, detail: Detail | undefined): z.infer<typeof in
     ...(r.timeframe ? { timeframe: r.timeframe } : {}),
     ...(detail === 'full' ? { metric_info: r.metricInfo } : {}),
     notes: r.notes,
+    ...(r.history ? { history: r.history.map((h) => ({ label: h.label, captured_at: new Date(h.capturedAt).toISOString(), rows: h.rows })) } : {}),
   };
 }
 

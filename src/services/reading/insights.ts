@@ -69,6 +69,8 @@ export interface Insights {
   /** Meta's title and description per metric. */
   metricInfo: MetricInfo[];
   notes: string[];
+  /** Media: the values this server kept at fixed ages (1h, 24h, 7d) or before a story expired, oldest first. */
+  history?: Array<{ label: string; capturedAt: number; rows: InsightRow[] }>;
 }
 
 /** Reach and views of the last 7 days; nulls with a note when Instagram has none or refuses. */
@@ -212,6 +214,7 @@ export class InsightsReader {
     result = boundedInsights(result, metrics, notes);
     const missing = metrics.filter((m) => !result.rows.some((r) => r.metric === m));
     if (missing.length) notes.push(`No data yet for ${missing.join(', ')} (Instagram omits metrics without data; insights can lag up to 48 hours).`);
+    const history = breakdown ? [] : this.historyOf(who, ref.mediaId, metrics);
     return {
       target: { kind: 'media', id: ref.mediaId, productType: kind },
       rows: result.rows,
@@ -220,7 +223,17 @@ export class InsightsReader {
       ...(breakdown ? { breakdown } : {}),
       metricInfo: result.metrics,
       notes,
+      ...(history.length ? { history } : {}),
     };
+  }
+
+  /** What was kept of a media's insights over its life (a post's growth over its first week). */
+  private historyOf(who: Caller, mediaId: string, metrics: string[]): NonNullable<Insights['history']> {
+    return this.store.insightSnapshots.list(who.owner, mediaId).map((snap) => ({
+      label: snap.label,
+      capturedAt: snap.capturedAt,
+      rows: (snap.rows as InsightRow[]).filter((r) => metrics.includes(r.metric)),
+    }));
   }
 
   /** The latest capture of a media that Instagram no longer answers for (an expired story), if one was kept. */

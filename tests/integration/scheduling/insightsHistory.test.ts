@@ -60,5 +60,12 @@ describe('insights history', () => {
     await advance(clock, 7 * 24 * HOUR + HOUR, HOUR / 2);
     const kept = h.app.store.insightSnapshots.list('alice', post.data.media_id as string);
     expect(kept.map((k) => k.label)).toEqual(['1h', '24h', '7d']);
+
+    // The post's first week, as the client sees it.
+    const read = await h.call('instagram_get_insights', { media_id: post.data.post_id, metrics: ['reach'] });
+    expect(read.isError, read.text).toBe(false);
+    const history = read.data.history as Array<{ label: string; captured_at: string; rows: Array<{ metric: string; value: number }> }>;
+    expect(history.map((s) => s.label)).toEqual(['1h', '24h', '7d']);
+    expect(history.every((s) => s.rows.length === 1 && s.rows[0]!.metric === 'reach')).toBe(true);
   });
 });
