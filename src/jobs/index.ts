@@ -1,2 +1,2 @@
-export { EmbeddedJobQueue, JOB_LEASE_MS, JOB_POLL_MS } from './embedded.js';
-export type { JobHandler, JobQueue, JobResult, JobSpec, RunningJob } from './types.js';
+export { EmbeddedJobQueue } from './embedded.js';
+export type { JobQueue } from './types.js';

@@ -33,7 +33,6 @@ export { normalizeHashtag } from './hashtagSearches.js';
 export { isMediaId } from './media.js';
 export { OAUTH_SESSION_TTL_MS } from './oauthSessions.js';
 export { STORY_LIFETIME_MS } from './posts.js';
-export { FINAL_POST_STATES } from './states.js';
 
 export interface StoreOptions {
   /** A file path, or ':memory:' for tests. */

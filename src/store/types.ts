@@ -9,8 +9,8 @@ import type { PostScheduleRepo } from './postSchedule.js';
 import type { InsightSnapshotsRepo } from './insightSnapshots.js';
 
 export type { PostScheduleRepo, QuotaEvent } from './postSchedule.js';
-export type { InsightSnapshot, InsightSnapshotsRepo } from './insightSnapshots.js';
-export type { JobClaim, JobLease, JobOutcome, JobRecord, JobSchedule, JobsRepo, JobState } from './jobs.js';
+export type { InsightSnapshotsRepo } from './insightSnapshots.js';
+export type { JobRecord, JobsRepo } from './jobs.js';
 
 export type { ChildContainer, ChildState, ContainerMeta, FirstCommentResult, PostInput, PostRuntime, PostRuntimePatch, PostSettings, StoredMedia } from './postData.js';
 
