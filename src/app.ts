@@ -7,6 +7,8 @@ import { every, systemClock, type Clock, type Timer } from './clock.js';
 import type { AppConfig } from './config.js';
 import { createLogger, registerSecret, type Logger } from './log.js';
 import { ensureDataDir, loadOrCreateKey } from './store/dataDir.js';
+import { sandboxDataDir } from './paths.js';
+import { allowLoopbackLinks } from './services/reading/bounds.js';
 import { TokenVault } from './store/vault.js';
 import { openStore, type Store } from './store/index.js';
 import { GraphHttp } from './instagram/http.js';
@@ -69,9 +71,12 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   if (config.sandbox) {
     if (!sandbox) {
       const { startSandboxEmulator } = await import('./sandbox.js');
-      sandbox = await startSandboxEmulator({ clock });
+      // The emulator keeps its state in there: a folder that cannot be used is said plainly first.
+      ensureDataDir(sandboxDataDir(config.dataDir));
+      sandbox = await startSandboxEmulator({ clock, dataDir: config.dataDir });
     }
     config = sandbox.configure(config);
+    allowLoopbackLinks();
     logger.info('sandbox mode: running against the built-in Instagram emulator; nothing reaches a real account', {
       reason: config.sandbox,
       emulator: sandbox.baseUrl,

@@ -3,9 +3,10 @@
  * The command line: `instagram-mcp` serves MCP over stdio (what desktop clients spawn), or with
  * `--transport http` over Streamable HTTP and legacy HTTP+SSE. `--sandbox` runs against the built-in
  * emulator. Everything printed for people goes to stderr: stdout is the MCP channel — except the
- * answers to `--help` and `--version`, which print to stdout and exit before anything is loaded.
+ * answers to `--help` and `--version`, which print to stdout and exit before anything is loaded, and
+ * `--sandbox-reset`, which deletes the sandbox's data, says so on stdout and exits.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { AppConfig } from './config.js';
 import type { Lifecycle } from './transports/lifecycle.js';
 
@@ -32,6 +33,8 @@ Options:
   --sandbox                run against the built-in Instagram emulator; nothing reaches a real
                            account (also INSTAGRAM_MCP_SANDBOX=1; on when no Meta app is configured)
   --config FILE            a JSON file of settings by name (also INSTAGRAM_MCP_CONFIG)
+  --sandbox-reset          delete the sandbox's accounts, posts and tokens (kept across runs
+                           in <data dir>/sandbox) and exit; the next sandbox start is fresh
   -h, --help               print this help and exit
   -v, --version            print the version and exit
 
@@ -60,16 +63,25 @@ async function main(): Promise<void> {
     import('./log.js'),
     import('./transports/lifecycle.js'),
   ]);
+  // A command, not a setting: config.ts knows nothing of it.
+  const resetSandbox = argv.includes('--sandbox-reset');
   const worker = argv[0] === 'worker';
   let config: AppConfig;
   try {
-    config = loadConfig(process.env, parseCliFlags(argv.filter((_, i) => !(worker && i === 0))));
+    config = loadConfig(process.env, parseCliFlags(argv.filter((arg, i) => arg !== '--sandbox-reset' && !(worker && i === 0))));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`instagram-mcp: ${err.message}\nRun instagram-mcp --help for the options; see the README's Configuration section for every setting.\n`);
       process.exit(2);
     }
     throw err;
+  }
+  if (resetSandbox) {
+    const { sandboxDataDir } = await import('./paths.js');
+    const dir = sandboxDataDir(config.dataDir);
+    rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`Sandbox data deleted (${dir}): the next sandbox start seeds a new emulated Instagram. Sandbox servers still running keep what they hold; restart them.\n`);
+    return;
   }
   lifecycle = createLifecycle(createLogger({ level: config.logLevel }), (code) => process.exit(code));
   const stop = lifecycle.shutdown;

@@ -27,3 +27,8 @@ export function defaultDataDir(
   const base = xdg && path.posix.isAbsolute(xdg) ? xdg : path.posix.join(home, '.local', 'share');
   return path.posix.join(base, APP_DIR);
 }
+
+/** Sandbox mode's own data (database, encryption key, the emulator's Instagram), kept until `--sandbox-reset`. */
+export function sandboxDataDir(dataDir: string): string {
+  return path.join(dataDir, 'sandbox');
+}

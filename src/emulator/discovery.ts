@@ -103,7 +103,7 @@ function buildCompetitor(state: EmulatorState, spec: CompetitorSpec, e: Discover
       isCommentEnabled: true,
       viaApi: false,
     };
-    m.permalink = permalinkFor(m, spec.username);
+    m.permalink = permalinkFor(m, spec.username, state.permalinkBase);
     if (i % 11 === 5) e.hiddenLikes.add(mediaId);
     media.push(m);
   }

@@ -3,7 +3,10 @@
  * tests (in process) and by the CLI / sandbox mode.
  */
 import { systemClock, type Clock, type Timer } from '../clock.js';
+import path from 'node:path';
 import { adminRoutes } from './admin.js';
+import { PersistentState, rebaseStrings } from './persistence.js';
+import { SANDBOX_ID_PATH, handlePreview } from './preview.js';
 import { FaultInjector, HoldRegistry, RequestLog } from './controls.js';
 import { Prng, randomDigits, randomHex } from './random.js';
 import { RateLimiter } from './ratelimit.js';
@@ -132,7 +135,15 @@ const DEFAULT_REFRESH_TOO_EARLY = {
     'Error validating access token: the long-lived token was issued less than 24 hours ago and cannot be refreshed yet. It is still valid; keep using it and refresh later.',
 };
 
-export function createEmulator(options: EmulatorOptions = {}): Emulator {
+/** Sandbox mode (sandbox.ts): the state is saved in `dir` across processes, and permalinks point at the emulator. */
+export interface SandboxStateOptions {
+  sandboxDir?: string;
+}
+
+/** Permalinks of a sandbox seeded before its address is known; rewritten once it listens. */
+const UNBOUND_BASE = 'http://sandbox-emulator.invalid';
+
+export function createEmulator(options: EmulatorOptions & SandboxStateOptions = {}): Emulator {
   return new InstagramEmulator(options);
 }
 
@@ -146,9 +157,10 @@ class InstagramEmulator implements Emulator {
   private readonly log = new RequestLog();
   private readonly limiter: RateLimiter;
   private readonly server: EmulatorServer;
+  private readonly persistence: PersistentState | undefined;
   private base = '';
 
-  constructor(options: EmulatorOptions) {
+  constructor(options: EmulatorOptions & SandboxStateOptions) {
     this.clock = options.clock ?? new AdjustableClock(systemClock);
     this.apps = {
       instagramAppId: options.apps?.instagramAppId ?? randomDigits(16),
@@ -185,8 +197,12 @@ class InstagramEmulator implements Emulator {
     this.limiter = new RateLimiter(this.state);
     this.log.registerSecret(this.apps.instagramAppSecret);
     this.log.registerSecret(this.apps.facebookAppSecret);
+    if (options.sandboxDir) this.state.permalinkBase = UNBOUND_BASE;
     this.users = createAccounts(this.state);
     if (options.seed ?? true) seedDemo(this.state);
+    const persistence = options.sandboxDir ? new PersistentState(path.resolve(options.sandboxDir), this.state, this.users) : undefined;
+    this.persistence = persistence;
+    const transaction = persistence ? <T>(fn: () => Promise<T>) => persistence.transaction(fn) : undefined;
     this.server = new EmulatorServer({
       state: this.state,
       faults: this.faults,
@@ -194,13 +210,61 @@ class InstagramEmulator implements Emulator {
       log: this.log,
       limiter: this.limiter,
       registerAdmin: adminRoutes(this),
+      transaction,
+      preview:
+        persistence && transaction
+          ? (req, res, pathname) => handlePreview({ state: this.state, sandboxId: () => persistence.sandboxId, transaction }, req, res, pathname)
+          : undefined,
     });
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    if (this.persistence) return this.startSandbox(port, host, this.persistence);
     this.base = await this.server.listen(port, host);
     this.state.baseUrl = this.base;
     return this.base;
+  }
+
+  /**
+   * A saved sandbox keeps its permalinks working: its emulator listens on the port of the recorded
+   * preview origin when that is free. When a sibling process's emulator holds it, that one serves the
+   * same saved posts; otherwise (the port went to another program) the permalinks move here.
+   */
+  private async startSandbox(port: number, host: string, persistence: PersistentState): Promise<string> {
+    const recorded = persistence.peek();
+    const recordedPort = recorded.previewBase ? Number(new URL(recorded.previewBase).port) : 0;
+    let base: string | undefined;
+    if (port === 0 && recordedPort > 0) base = await this.server.listen(recordedPort, host).catch(() => undefined);
+    base ??= await this.server.listen(port, host);
+    const siblingHolds = base !== recorded.previewBase && recorded.previewBase !== undefined && (await this.isSiblingSandbox(recorded.previewBase, recorded.sandboxId));
+    this.base = base;
+    this.state.baseUrl = base;
+    const log = this.log;
+    await persistence.open(() => {
+      const current = this.state.permalinkBase;
+      if (current === base) return;
+      // Written by a process that started meanwhile, or held by a running sibling: it stays.
+      if (current && current !== UNBOUND_BASE && (current !== recorded.previewBase || siblingHolds)) return;
+      this.state.permalinkBase = base;
+      rebaseStrings(this.state, current ?? UNBOUND_BASE, base);
+    });
+    log.registerSecret(this.apps.instagramAppSecret);
+    log.registerSecret(this.apps.facebookAppSecret);
+    return base;
+  }
+
+  private async isSiblingSandbox(previewBase: string, sandboxId: string | undefined): Promise<boolean> {
+    const abort = new AbortController();
+    const timer = this.clock.setTimer(2_000, () => abort.abort());
+    try {
+      const response = await fetch(`${previewBase}${SANDBOX_ID_PATH}`, { signal: abort.signal });
+      const body = (await response.json()) as { sandbox_id?: unknown };
+      return sandboxId !== undefined && body.sandbox_id === sandboxId;
+    } catch {
+      return false;
+    } finally {
+      timer.cancel();
+    }
   }
 
   async stop(): Promise<void> {

@@ -21,7 +21,7 @@ import { errors } from './errors.js';
 import { parseFields, renderNode, validateFields, type FieldSpec, type NodeSchema } from './fields.js';
 import { hash32, prngFor } from './insights.js';
 import type { RequestContext, RouteModule, RouteResult } from './router.js';
-import { DAY_MS, HOUR_MS, type EmulatorState } from './state.js';
+import { DAY_MS, HOUR_MS, permalinkFor, type EmulatorState } from './state.js';
 
 export const HASHTAG_LIMIT = 30;
 export const HASHTAG_WINDOW_MS = 7 * DAY_MS;
@@ -129,7 +129,7 @@ function generateMedia(state: EmulatorState, tag: EmulatedHashtag, count: number
       id,
       caption: prng.next() < 0.9 ? `${CAPTION_BITS[prng.int(0, CAPTION_BITS.length - 1)]} #${tag.name}` : undefined,
       mediaType,
-      permalink: mediaType === 'VIDEO' ? `https://www.instagram.com/reel/${shortcode}/` : `https://www.instagram.com/p/${shortcode}/`,
+      permalink: permalinkFor({ id, shortcode, productType: mediaType === 'VIDEO' ? 'REELS' : 'FEED' }, '', state.permalinkBase),
       timestamp: recent ? now - prng.int(5, 23 * 60) * 60_000 : now - prng.int(1, 30 * 24) * HOUR_MS,
       likeCount: recent ? prng.int(0, 300) : prng.int(500, 90_000),
       commentsCount: recent ? prng.int(0, 20) : prng.int(10, 2_000),

@@ -431,7 +431,7 @@ export function publishMedia(state: EmulatorState, container: EmulatedContainer,
       // validated at creation
     }
   }
-  media.permalink = permalinkFor(media, user.username);
+  media.permalink = permalinkFor(media, user.username, state.permalinkBase);
   if (container.kind === 'carousel') {
     media.children = [];
     for (const childId of container.children ?? []) {

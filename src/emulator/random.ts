@@ -9,6 +9,13 @@ export class Prng {
   constructor(seed: number) {
     this.state = seed >>> 0 || 0x9e3779b9;
   }
+  /** Where the sequence is, so that a saved emulator carries on where it stopped (sandbox mode). */
+  position(): number {
+    return this.state;
+  }
+  resume(position: number): void {
+    this.state = position >>> 0;
+  }
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;

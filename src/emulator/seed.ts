@@ -112,7 +112,7 @@ export function seedMedia(state: EmulatorState, user: EmulatedIgUser, count = 30
       isSharedToFeed: productType === 'REELS' ? true : undefined,
       viaApi: false,
     };
-    media.permalink = permalinkFor(media, user.username);
+    media.permalink = permalinkFor(media, user.username, state.permalinkBase);
     if (mediaType === 'CAROUSEL_ALBUM') {
       media.children = [];
       const childCount = prng.int(2, 4);
@@ -154,7 +154,7 @@ export function seedMedia(state: EmulatorState, user: EmulatedIgUser, count = 30
       isCommentEnabled: true,
       viaApi: false,
     };
-    story.permalink = permalinkFor(story, user.username);
+    story.permalink = permalinkFor(story, user.username, state.permalinkBase);
     state.addMedia(story);
   }
 }

@@ -57,6 +57,10 @@ export interface ServerDeps {
   limiter: RateLimiter;
   /** Routes of the admin API (host role 'admin'). */
   registerAdmin: RouteModule;
+  /** Sandbox mode: every route runs as a transaction over the saved state (persistence.ts). */
+  transaction?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Sandbox mode: the posts' preview pages (preview.ts); true when it answered. */
+  preview?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>;
 }
 
 export class EmulatorServer {
@@ -118,6 +122,7 @@ export class EmulatorServer {
     }
     const hostName = rawSegments[0] ?? '';
     const hostRole = HOSTS[hostName];
+    if (!hostRole && this.deps.preview && (await this.deps.preview(req, res, url.pathname))) return;
     if (!hostRole) {
       sendJson(res, 404, {
         error: {
@@ -324,7 +329,12 @@ export class EmulatorServer {
     ctx.res.end(body);
   }
 
-  private async route(ctx: RequestContext): Promise<RouteResult> {
+  private route(ctx: RequestContext): Promise<RouteResult> {
+    const { transaction } = this.deps;
+    return transaction ? transaction(() => this.routeNow(ctx)) : this.routeNow(ctx);
+  }
+
+  private async routeNow(ctx: RequestContext): Promise<RouteResult> {
     const throttled = (ctx as ContextWithUsage).throttled;
     if (throttled) throw throttled;
     const match = this.router.match(ctx);

@@ -119,12 +119,14 @@ export class EmulatorState {
   readonly pageTokens = new Map<string, string>();
   /** Free-form per-module storage for route modules added later (comments, insights, …). */
   readonly extensions = new Map<string, unknown>();
-  private readonly usedIds = new Set<string>();
+  readonly usedIds = new Set<string>();
 
   denyingUser = false;
   /** Which seeded account completes the authorize step, per login type. */
   authorizingUser: Record<LoginType, string> = { instagram: '', facebook: '' };
   baseUrl = '';
+  /** Sandbox mode: permalinks point here (the emulator's preview pages) instead of instagram.com. */
+  permalinkBase: string | undefined;
 
   constructor(
     readonly clock: Clock,
@@ -306,10 +308,11 @@ export function sortNewestFirst(list: EmulatedMedia[]): EmulatedMedia[] {
   return list.sort((a, b) => b.timestamp - a.timestamp || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
-export function permalinkFor(media: Pick<EmulatedMedia, 'productType' | 'shortcode' | 'id'>, username: string): string {
-  if (media.productType === 'REELS') return `https://www.instagram.com/reel/${media.shortcode}/`;
-  if (media.productType === 'STORY') return `https://www.instagram.com/stories/${username}/${media.id}/`;
-  return `https://www.instagram.com/p/${media.shortcode}/`;
+/** The post's page: on instagram.com, or in sandbox mode the emulator's own preview page (`base`). */
+export function permalinkFor(media: Pick<EmulatedMedia, 'productType' | 'shortcode' | 'id'>, username: string, base = 'https://www.instagram.com'): string {
+  if (media.productType === 'REELS') return `${base}/reel/${media.shortcode}/`;
+  if (media.productType === 'STORY') return `${base}/stories/${username}/${media.id}/`;
+  return `${base}/p/${media.shortcode}/`;
 }
 
 export function cdnUrl(id: string, kind: 'jpg' | 'mp4'): string {

@@ -2,11 +2,13 @@
  * MCP over stdio, what desktop clients spawn. initialize and tools/list are answered at once: the App
  * (store, Graph client, services) is built on the next turn of the event loop, or by the first tool
  * call if that comes first. Local media still needs an HTTP listener for Instagram (or the sandbox
- * emulator) to fetch from: a media-only one (transports/http.ts) starts with the App.
+ * emulator) to fetch from: a media-only one (transports/http.ts) starts with the App, behind the
+ * public URL's port shared with sibling instances (sharedPort.ts) when a public URL is set.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { App } from '../app.js';
 import type { AppConfig } from '../config.js';
+import { AppError } from '../errors.js';
 import { createServer } from '../server.js';
 import type { Lifecycle } from './lifecycle.js';
 
@@ -15,9 +17,27 @@ export async function serveStdio(config: AppConfig, lifecycle: Lifecycle): Promi
     const { createApp } = await import('../app.js');
     const app = await createApp(config, { logger: lifecycle.logger });
     lifecycle.onShutdown(() => app.close());
-    if (app.config.publicUrl || app.config.sandbox) {
+    if (app.config.publicUrl) {
+      // The public URL's port is fixed: instances on the same data folder share it (sharedPort.ts).
+      const [{ startHttpServer, allowedHostsFor, allowedOriginsFor }, { openSharedPort }] = await Promise.all([import('./http.js'), import('./sharedPort.js')]);
+      const backend = await startHttpServer(app, { mediaOnly: true, port: 0, host: '127.0.0.1' });
+      lifecycle.onShutdown(() => backend.close());
+      const { port, host } = app.config.http;
+      const shared = await openSharedPort({
+        port,
+        host,
+        dataDir: app.config.dataDir,
+        backendPort: backend.port,
+        allowedHosts: allowedHostsFor(app, port),
+        allowedOrigins: allowedOriginsFor(app, port),
+        clock: app.clock,
+        logger: lifecycle.logger,
+      });
+      lifecycle.onShutdown(() => shared.close());
+      await app.attachHttp(shared);
+    } else if (app.config.sandbox) {
       const { startHttpServer } = await import('./http.js');
-      const httpHandle = await startHttpServer(app, { mediaOnly: true, port: app.config.sandbox && !app.config.publicUrl ? 0 : undefined });
+      const httpHandle = await startHttpServer(app, { mediaOnly: true, port: 0 });
       lifecycle.onShutdown(() => httpHandle.close());
       await app.attachHttp(httpHandle);
     }
@@ -28,7 +48,8 @@ export async function serveStdio(config: AppConfig, lifecycle: Lifecycle): Promi
     if (!building) {
       building = build();
       building.catch((err: unknown) => {
-        process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+        const hint = err instanceof AppError && err.hint ? ` ${err.hint}` : '';
+        process.stderr.write(`instagram-mcp: failed to start: ${err instanceof Error ? err.message : String(err)}${hint}\n`);
         void lifecycle.shutdown(1);
       });
     }

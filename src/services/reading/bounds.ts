@@ -38,13 +38,28 @@ const LABELS: Record<TextKind, [string, string]> = {
   description: ['metric description', 'metric descriptions'],
 };
 
+/**
+ * In sandbox mode every answer comes from the built-in emulator, whose posts' permalinks are its own
+ * preview pages on http://127.0.0.1 (issue #12, item 15): those are passed on too. Set once at start.
+ */
+let loopbackLinksAllowed = false;
+
+export function allowLoopbackLinks(): void {
+  loopbackLinksAllowed = true;
+}
+
+function isLoopbackHttp(url: URL): boolean {
+  return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]');
+}
+
 /** A URL passed on as a link only when it parses as https: (no javascript:, data:, http:, blanks or controls). */
 export function httpsLink(value: string | null | undefined): string | null {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LINK) return null;
   // The URL parser silently strips blanks and controls: a link carrying any is not one to pass on.
   if (/[\s\u0000-\u001f\u007f-\u009f]/.test(value)) return null;
   try {
-    return new URL(value).protocol === 'https:' ? value : null;
+    const url = new URL(value);
+    return url.protocol === 'https:' || (loopbackLinksAllowed && isLoopbackHttp(url)) ? value : null;
   } catch {
     return null;
   }
