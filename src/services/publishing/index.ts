@@ -86,7 +86,7 @@ export class Publisher {
     const quotaGate = this.quota.checkEarly(caller, account);
     quotaGate.catch(() => {});
 
-    const fingerprint = await contentFingerprint(account.id, plan);
+    const fingerprint = await contentFingerprint(account.id, plan, (m) => library.openForUpload(m));
     const guarded = !request.idempotencyKey && !request.allowDuplicate;
 
     let post: PostRecord;
@@ -132,7 +132,7 @@ export class Publisher {
     checkPublishTime(schedule.publishAt, now);
     const notes = [checkAccountAt(account, schedule.publishAt, this.accounts.reauthHint(account)), ...plan.warnings];
     if (!schedule.whenQuotaAllows) await this.checkQuotaAt(caller, account, schedule.publishAt);
-    const fingerprint = await contentFingerprint(account.id, plan);
+    const fingerprint = await contentFingerprint(account.id, plan, (m) => library.openForUpload(m));
     const guarded = !request.idempotencyKey && !request.allowDuplicate;
     let post: PostRecord;
     try {
