@@ -186,6 +186,7 @@ export class MediaLibrary {
     const expiresAt = this.o.clock.now() + REFERENCE_TTL_MS;
     if (input.data !== undefined) {
       const buffer = decodeInline(input.data, 'data');
+      this.checkInlineQuota(owner, buffer.length);
       await this.ensureUploadsDir();
       const id = randomBytes(16).toString('hex');
       const part = path.join(this.uploadsDir, `${id}.part`);
@@ -222,6 +223,28 @@ export class MediaLibrary {
       return this.registeredView(record);
     } finally {
       await file.handle.close();
+    }
+  }
+
+  /**
+   * Inline bytes are kept as uploads, so they count against the same per-owner quota as `POST /uploads`
+   * (INSTAGRAM_MCP_UPLOAD_QUOTA_MB / _FILES): repeated inline calls cannot fill the disk either.
+   */
+  private checkInlineQuota(owner: string, bytes: number): void {
+    const limits = this.o.config.http.uploadQuota;
+    const held = this.o.store.media.heldUploads(owner);
+    const hint =
+      'Publish or use the media already sent (a file used in a post no longer counts), or wait for their reference ids to expire (24 hours after upload); an operator can raise INSTAGRAM_MCP_UPLOAD_QUOTA_MB and INSTAGRAM_MCP_UPLOAD_QUOTA_FILES.';
+    if (held.files + 1 > limits.files) {
+      throw new AppError('upload_quota_files', `This identity already holds ${held.files} uploaded files, the most allowed (${limits.files} files).`, hint, { limit: 'files', max_files: limits.files, held_files: held.files });
+    }
+    if (held.bytes + bytes > limits.bytes) {
+      const mib = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MiB`;
+      throw new AppError('upload_quota_bytes', `This media (${mib(bytes)}) would take this identity's uploads past the ${mib(limits.bytes)} allowed (${mib(held.bytes)} held).`, hint, {
+        limit: 'bytes',
+        max_bytes: limits.bytes,
+        held_bytes: held.bytes,
+      });
     }
   }
 

@@ -319,4 +319,23 @@ describe('/uploads quota per owner', () => {
     clock.advance(24 * 60 * MINUTE + 1);
     expect((await upload(base, aliceToken, photo)).status).toBe(201);
   });
+
+  it('counts inline base64 media against the same quota: instagram_upload_media refuses past it and keeps nothing', async () => {
+    const { h, base } = await httpHarness({ INSTAGRAM_MCP_UPLOAD_QUOTA_FILES: '2' });
+    const alice = await streamableClient(base, aliceToken, 'inline-agent');
+    cleanups.push(() => alice.close());
+    const data = (await jpeg(1080, 1080)).toString('base64');
+    expect((await upload(base, aliceToken, await jpeg(1080, 1080))).status).toBe(201);
+    const inline = await alice.call('instagram_upload_media', { data, mime_type: 'image/jpeg' });
+    expect(inline.isError, inline.text).toBe(false);
+    expect(uploadsOnDisk(h)).toHaveLength(2);
+
+    const refused = await alice.call('instagram_upload_media', { data, mime_type: 'image/jpeg' });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(/2 files/);
+    expect(refused.text).toMatch(/INSTAGRAM_MCP_UPLOAD_QUOTA_FILES/);
+    expect(uploadsOnDisk(h)).toHaveLength(2);
+    // An HTTP upload sees the inline one too.
+    expect((await upload(base, aliceToken, await jpeg(1080, 1080))).status).toBe(429);
+  });
 });
