@@ -401,6 +401,14 @@ export interface FailureReport {
   hint?: string;
 }
 
+/** A failure decided earlier and kept (the post's proof that it is not live was finished later). */
+export class ReportedFailureError extends Error {
+  override name = 'ReportedFailureError';
+  constructor(readonly report: FailureReport) {
+    super(report.message);
+  }
+}
+
 export function graphFailureReport(err: GraphError): FailureReport {
   return { code: err.code ?? null, subcode: err.subcode ?? null, message: err.message, failureCode: `instagram_${err.kind}`, ...(err.hint ? { hint: err.hint } : {}) };
 }

@@ -82,6 +82,12 @@ export const postRuntimeSchema = z.object({
   lateMs: z.number().optional(),
   /** A when_quota_allows post waiting for a free slot since then: its grace window no longer applies. */
   quotaWaitSince: z.number().optional(),
+  /**
+   * media_publish was refused with an error that fails the post once Instagram shows it is not live,
+   * and that proof could not be finished (left for later): the resumed step finishes it before
+   * anything else, and never publishes again. What the failure will say.
+   */
+  proofPending: z.object({ code: z.number().nullable(), subcode: z.number().nullable(), message: z.string(), failureCode: z.string(), hint: z.string().optional() }).optional(),
   firstCommentResult: z.object({ status: z.enum(FIRST_COMMENT_STATUSES), id: z.string().optional(), message: z.string().optional() }).optional(),
 });
 

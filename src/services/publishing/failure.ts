@@ -1,13 +1,14 @@
 /** Failing a post: what the error means (rules in instagram/errors.ts), the move to `failed`, the audit entry. */
 import type { Clock } from '../../clock.js';
 import { AppError, describeError } from '../../errors.js';
-import { ContainerFailedError, graphFailureReport, isGraphError, type FailureReport } from '../../instagram/errors.js';
+import { ContainerFailedError, graphFailureReport, isGraphError, ReportedFailureError, type FailureReport } from '../../instagram/errors.js';
 import type { Logger } from '../../log.js';
 import type { LeaseFence, PostRecord, Store } from '../../store/index.js';
 import { failedChange, isInFlight, transition } from './stateTable.js';
 
 export function failureReportOf(err: unknown): FailureReport {
   if (err instanceof ContainerFailedError) return err.report();
+  if (err instanceof ReportedFailureError) return err.report;
   if (isGraphError(err)) return graphFailureReport(err);
   const report = describeError(err);
   return {
@@ -32,7 +33,7 @@ export function failPost(ctx: { store: Store; clock: Clock; logger: Logger; fenc
     return;
   }
   const report = failureReportOf(err);
-  if (!(err instanceof AppError) && !isGraphError(err) && !(err instanceof ContainerFailedError)) {
+  if (!(err instanceof AppError) && !isGraphError(err) && !(err instanceof ContainerFailedError) && !(err instanceof ReportedFailureError)) {
     ctx.logger.error('post failed on an unexpected error', { post: post.id, error: err instanceof Error ? err.stack : String(err) });
   }
   ctx.store.transaction(() => {

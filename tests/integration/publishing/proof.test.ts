@@ -7,10 +7,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FaultKind } from '../../../src/emulator/index.js';
 import type { CallOutcome } from '../../helpers/harness.js';
-import { CONTAINER_READ, CREATE, jpeg, postRow, PUBLISH, publishingHarness, requests, writeMedia, type PublishingHarness } from './helpers.js';
+import { CONTAINER_READ, CREATE, jpeg, postRow, PUBLISH, publishingHarness, requests, restartApp, writeMedia, type PublishingHarness, type Restarted } from './helpers.js';
 
 let h: PublishingHarness;
+let restarted: Restarted | undefined;
 afterEach(async () => {
+  await restarted?.close();
+  restarted = undefined;
   await h?.close();
 });
 
@@ -114,5 +117,27 @@ describe('a spam block (2207051) is not taken as proof', () => {
     expect(calls.filter((c) => c.startsWith('publish'))).toHaveLength(1);
     expect(calls.filter((c) => c === 'read').length).toBeGreaterThanOrEqual(3);
     expect(calls).toContain('recent_media');
+  });
+
+  it('a spam block whose proof could not be finished (recent media unreachable) is proven after a restart, never published again', async () => {
+    h = await publishingHarness();
+    h.emulator.injectFaults({ method: 'POST', path: PUBLISH, kind: spamBlock });
+    h.emulator.injectFaults({ method: 'GET', path: CREATE, kind: { type: 'drop_connection' } });
+    const r = await publishOne('Blocked, proof unfinished');
+    expect(r.isError, r.text).toBe(false);
+    expect(r.data.state).toBe('publishing');
+    expect(postRow(h, r.data.post_id).runtime.proofPending).toMatchObject({ code: 4, subcode: 2207051 });
+    expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
+
+    // Instagram can be read again; a restarted server picks the post up.
+    h.emulator.clearFaults();
+    h.emulator.injectFaults({ method: 'POST', path: PUBLISH, kind: spamBlock });
+    restarted = await restartApp(h);
+    await restarted.app.publisher.resumeInFlight();
+    const done = await restarted.call('instagram_post_status', { post_id: r.data.post_id, wait_seconds: 600 });
+    expect(done.data.state).toBe('failed');
+    expect(done.data.error).toMatchObject({ code: 4, subcode: 2207051 });
+    expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
+    expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(0);
   });
 });

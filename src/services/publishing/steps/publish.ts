@@ -8,12 +8,13 @@
  * a store that cannot write is tried again, and meanwhile the runner keeps the id in memory.
  */
 import { AppError, describeError } from '../../../errors.js';
-import { ContainerFailedError, readPublishFailure, retryAfterMsOf } from '../../../instagram/errors.js';
+import { ContainerFailedError, readPublishFailure, ReportedFailureError, retryAfterMsOf } from '../../../instagram/errors.js';
 import type { GraphHttp } from '../../../instagram/http.js';
 import { listMedia, listStories, type MediaItem } from '../../../instagram/media.js';
 import { getMediaPermalink, getPublishingLimit, publishContainer, type ContainerStatus } from '../../../instagram/publishing.js';
 import { isStoreUnavailable, type PostRecord, type Store } from '../../../store/index.js';
 import type { PostCall } from '../postAccount.js';
+import { failureReportOf } from '../failure.js';
 import { publishedChange } from '../stateTable.js';
 import { describeContainer, isLeaveForLater, readStatusPatiently, type Step, type StepOutcome, type StepScope } from './scope.js';
 
@@ -41,6 +42,13 @@ export const publish: Step = async (s, post) => {
   const containerId = post.containerId!;
   // Its media id is known (stored, or kept by the runner while the store could not write): it is live.
   if (post.mediaId) return completePublished(s, post, post.mediaId);
+  // A refusal whose proof was left for later: finish the proof; it is never a reason to publish again.
+  const pending = post.runtime.proofPending;
+  if (pending) {
+    const proof = await proveNotLive(s, post, containerId);
+    if (proof !== 'not_live') return proof;
+    throw new ReportedFailureError(pending);
+  }
   // A publish attempted before (this run or a previous process) may have gone through: look first.
   if (post.attempts > 0) {
     const status = await readStatusPatiently(s, post, containerId);
@@ -105,6 +113,7 @@ async function afterFailedPublish(s: StepScope, post: PostRecord, containerId: s
   if (settled !== 'not_live') return settled;
   if (failure === 'refused' || post.attempts + 1 >= MAX_PUBLISH_ATTEMPTS) {
     const proof = await proveNotLive(s, post, containerId);
+    if (isLeaveForLater(proof)) s.store.posts.updateRuntime(post.id, { proofPending: failureReportOf(err) });
     if (proof !== 'not_live') return proof;
     throw err;
   }
