@@ -103,7 +103,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   const accounts = new AccountService({ config, clock, logger: logger.child({ component: 'accounts' }), store, graph, callbackListeners, sandboxLogin: sandbox });
   const library = new MediaLibrary({ config, clock, logger: logger.child({ component: 'media' }), store, mediaHost });
   const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
-  const reading = createReading({ clock, store, graph, accounts, timeZone: config.timeZone });
+  const reading = createReading({ clock, store, graph, accounts, timeZone: config.timeZone, dataDir: config.dataDir });
   const jobs = new EmbeddedJobQueue({ store, clock, logger: logger.child({ component: 'jobs' }) });
   const insightsHistory = new InsightsHistory({ store, clock, logger: logger.child({ component: 'insights' }), graph, accounts });
   const scheduler = new Scheduler({ jobs, store, clock, logger: logger.child({ component: 'scheduler' }), publisher, accounts, library, insightsHistory });

@@ -23,9 +23,27 @@ export const SANDBOX_RESULT_NOTICE = 'Sandbox: built-in emulator, nothing reache
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
 
-export function successResult(payload: Record<string, unknown>, summary: string): CallToolResult {
+export interface ImageBlock {
+  type: 'image';
+  /** Base64. */
+  data: string;
+  mimeType: string;
+}
+
+const EXTRA_CONTENT = Symbol('extraContent');
+
+/** A handler's output carrying images to send after the text block (charts); the schema never sees them. */
+export function withImages<T extends object>(output: T, images: readonly ImageBlock[]): T {
+  return Object.assign(output, { [EXTRA_CONTENT]: images });
+}
+
+export function imagesOf(output: object): ImageBlock[] {
+  return [...((output as { [EXTRA_CONTENT]?: ImageBlock[] })[EXTRA_CONTENT] ?? [])];
+}
+
+export function successResult(payload: Record<string, unknown>, summary: string, images: readonly ImageBlock[] = []): CallToolResult {
   return {
-    content: [{ type: 'text', text: `${oneLine(summary)}\n${JSON.stringify(payload)}` }],
+    content: [{ type: 'text', text: `${oneLine(summary)}\n${JSON.stringify(payload)}` }, ...images],
     structuredContent: payload,
   };
 }

@@ -21,7 +21,7 @@ import { AppError, describeError } from '../errors.js';
 import { findBadText, nearestName, parseArguments } from './args.js';
 import type { ToolContext } from './context.js';
 import { inputJsonSchema, outputJsonSchema } from './jsonSchema.js';
-import { defaultSummary, errorResult, protocolError, SANDBOX_RESULT_NOTICE, successResult } from './results.js';
+import { defaultSummary, errorResult, imagesOf, protocolError, SANDBOX_RESULT_NOTICE, successResult } from './results.js';
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -137,7 +137,7 @@ async function callTool(
     }
     const payload = checked.data as Record<string, unknown>;
     const summary = definition.summary ? definition.summary(output as never) : defaultSummary(definition.title, payload);
-    return successResult(payload, ctx.sandbox ? `[sandbox] ${summary}` : summary);
+    return successResult(payload, ctx.sandbox ? `[sandbox] ${summary}` : summary, imagesOf(output));
   } catch (err) {
     ctx?.log.warn('tool failed', { tool: definition.name, error: describeError(err) });
     return errorResult(err);

@@ -1,5 +1,5 @@
 /** Media insights kept by the worker past Instagram's own window (see schema.ts `insightSnapshots`). */
-import { and, asc, eq, gte, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, gte, isNotNull, lt } from 'drizzle-orm';
 import type { RepoContext } from './context.js';
 import { toRecord } from './posts.js';
 import { insightSnapshots, posts } from './schema.js';
@@ -22,6 +22,8 @@ export interface InsightSnapshotsRepo {
   labelsOf(mediaId: string): Set<string>;
   /** Every owner's published posts since `since` (the ones whose insights are still to be kept). */
   publishedSince(since: number): PostRecord[];
+  /** An account's stories published in [since, until) whose insights were kept before they expired, with those rows. */
+  keptStories(owner: string, accountId: string, since: number, until: number): Array<{ post: PostRecord; snapshot: InsightSnapshot }>;
 }
 
 export function createInsightSnapshotsRepo({ db }: RepoContext): InsightSnapshotsRepo {
@@ -57,6 +59,28 @@ export function createInsightSnapshotsRepo({ db }: RepoContext): InsightSnapshot
         .orderBy(asc(posts.publishedAt))
         .all()
         .map(toRecord);
+    },
+
+    keptStories(owner, accountId, since, until) {
+      return db
+        .select({ post: posts, snap: insightSnapshots })
+        .from(insightSnapshots)
+        .innerJoin(posts, eq(posts.id, insightSnapshots.postId))
+        .where(
+          and(
+            eq(insightSnapshots.owner, owner),
+            eq(insightSnapshots.accountId, accountId),
+            eq(insightSnapshots.label, 'before_expiry'),
+            gte(posts.publishedAt, since),
+            lt(posts.publishedAt, until),
+          ),
+        )
+        .orderBy(asc(posts.publishedAt))
+        .all()
+        .map(({ post, snap }) => ({
+          post: toRecord(post),
+          snapshot: { mediaId: snap.mediaId, postId: snap.postId, label: snap.label, capturedAt: snap.capturedAt, rows: JSON.parse(snap.rowsJson) as unknown[] },
+        }));
     },
   };
 }

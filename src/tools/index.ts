@@ -1,6 +1,7 @@
 /** Every tool, in the order clients list them. Toolset selection and read-only filtering happen in server.ts. */
 import type { ToolDefinition } from '../mcp/tool.js';
 import { accountTools } from './accounts.js';
+import { analyticsTools } from './analytics.js';
 import { calendarTools } from './calendar.js';
 import { commentTools } from './comments.js';
 import { commentingTools } from './commenting.js';
@@ -17,6 +18,7 @@ export const allTools: ToolDefinition[] = [
   ...calendarTools,
   ...postTools,
   ...insightTools,
+  ...analyticsTools,
   ...schedulingTools,
   ...commentTools,
   ...commentingTools,

@@ -15,6 +15,8 @@ export interface ReadingOptions {
   accounts: AccountService;
   /** IANA zone for times when a call names none (INSTAGRAM_MCP_TIME_ZONE); default UTC. */
   timeZone?: string;
+  /** The data directory (performance reports write their charts under it). */
+  dataDir: string;
 }
 
 /** An account as reading results name it. */

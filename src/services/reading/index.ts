@@ -1,4 +1,5 @@
-/** Reading by area: posts, insights, best times, comments, discovery and the API budget, built together. */
+/** Reading by area: posts, insights, best times, performance reports, comments, discovery and the API budget, built together. */
+import { PerformanceReports } from '../analytics/performance.js';
 import { BestTimesReader } from './bestTimes.js';
 import { CommentReader } from './comments.js';
 import { DiscoveryReader } from './discovery.js';
@@ -11,6 +12,7 @@ export interface ReadingServices {
   posts: PostReader;
   insights: InsightsReader;
   bestTimes: BestTimesReader;
+  reports: PerformanceReports;
   comments: CommentReader;
   discovery: DiscoveryReader;
   rateLimits: RateLimitReader;
@@ -22,6 +24,7 @@ export function createReading(o: ReadingOptions): ReadingServices {
     posts: new PostReader(o),
     insights: new InsightsReader(o),
     bestTimes: new BestTimesReader(o),
+    reports: new PerformanceReports(o),
     comments: new CommentReader(o),
     discovery,
     rateLimits: new RateLimitReader(o, discovery),

@@ -23,9 +23,9 @@ const CONTRACT_TOOLS = [
 ];
 /**
  * The scheduling tools (issue #13) came after that goal: the full listing is held to this, so a new
- * tool still has to earn its bytes (about 1 KB each).
+ * tool still has to earn its bytes (about 1 KB each). instagram_performance_report (issue #15): 1,137 B.
  */
-const MAX_FULL_TOOLS_LIST_BYTES = 28_500;
+const MAX_FULL_TOOLS_LIST_BYTES = 29_500;
 
 async function listWith(env: Record<string, string>) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-listing-'));
