@@ -2,7 +2,8 @@
  * `npm run demo`: drives the real server through an MCP client, in sandbox mode (the built-in
  * Instagram emulator: nothing reaches a real account). It spawns the server over stdio with a
  * temporary data folder and a media folder holding a few generated photos, connects the demo account,
- * publishes a carousel from the local files with a progress bar, and reads it back.
+ * publishes a carousel from the local files with a progress bar, reads it back, and ends with the
+ * account's performance report, whose PNG charts it writes to a folder it names.
  *
  * The transcript goes to stdout (this is a script, not the server); the server's own logs stay on its stderr.
  */
@@ -137,6 +138,31 @@ async function main(): Promise<void> {
     const replay = await call('instagram_create_post', { media: photos.map(([name]) => path.join(mediaDir, name)), idempotency_key: 'demo-carousel-1' });
     out(`  same post ${replay.data.post_id === post.post_id ? 'returned' : 'NOT returned'}: ${replay.data.next_step as string}`);
     out();
+
+    // 5. How did the account do? The performance report: rows for the agent, PNG charts for the person.
+    if (tools.some((t) => t.name === 'instagram_performance_report')) {
+      out(`${bold('→')} instagram_performance_report ${dim(JSON.stringify({ period: '30d' }))}`);
+      const report = await client.callTool({ name: 'instagram_performance_report', arguments: { period: '30d' } }, undefined, { timeout: 180_000 });
+      const blocks = Array.isArray(report.content) ? (report.content as Array<{ type: string; text?: string; data?: string; mimeType?: string }>) : [];
+      if (report.isError) throw new Error(`instagram_performance_report failed: ${blocks[0]?.text ?? ''}`);
+      const r = report.structuredContent as { accounts: Array<{ account: { username: string }; posts_total: number; totals: Record<string, { current: number | null; change: number | null }>; top_posts: Array<{ published_at: string; format: string; engagement_rate: number | null }>; best_hours: Array<{ weekday: string; hour: number }> }>; charts: Array<{ name: string; path: string }>; time_zone: string };
+      const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+      for (const a of r.accounts) {
+        out(`  @${a.account.username}: ${a.posts_total} posts, reach ${a.totals.reach?.current ?? 'n/a'} (${pct(a.totals.reach?.change)} vs the 30 days before), engagement rate ${pct(a.totals.engagement_rate?.current)}`);
+        const top = a.top_posts[0];
+        if (top) out(`  best post: ${top.format.toLowerCase()} of ${top.published_at.slice(0, 10)} at ${pct(top.engagement_rate)}; best hours (${r.time_zone}): ${a.best_hours.slice(0, 3).map((b) => `${b.weekday} ${String(b.hour).padStart(2, '0')}:00`).join(', ')}`);
+      }
+      // The server wrote the charts under its data folder (removed when the demo ends): keep the image blocks it sent.
+      const chartDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-demo-charts-'));
+      const images = blocks.filter((b) => b.type === 'image' && b.data);
+      images.forEach((b, i) => {
+        const file = path.join(chartDir, `${r.charts[i]?.name ?? `chart_${i}`}.png`);
+        writeFileSync(file, Buffer.from(b.data!, 'base64'));
+        out(`  chart image written to ${bold(file)}`);
+      });
+      out(`  ${images.length} PNG chart(s) came as MCP image blocks; the server wrote them to ${dim(r.charts[0] ? path.dirname(r.charts[0].path) : '-')}`);
+      out();
+    }
     out(bold('Done.'));
   } catch (err) {
     process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
