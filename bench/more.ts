@@ -1,11 +1,13 @@
 /**
  * Benchmarks beyond cold start, each in its own module, each a ratio against a baseline measured side
  * by side in this run: tool-call overhead, carousel publishing, reel publish delay, upload memory,
- * HTTP load, scheduled publishing. Select some with `tsx bench/run.ts tool-overhead carousel reel-delay upload-rss http-load scheduled`.
+ * HTTP load, scheduled publishing, the performance report. Select some with
+ * `tsx bench/run.ts tool-overhead carousel reel-delay upload-rss http-load scheduled report`.
  */
 import { benchCarousel } from './carousel.js';
 import { benchHttpLoad } from './httpLoad.js';
 import { benchReelDelay } from './reelDelay.js';
+import { benchReport } from './report.js';
 import { benchScheduled } from './scheduled.js';
 import { ms, ratioText } from './setup.js';
 import { benchToolOverhead } from './toolOverhead.js';
@@ -75,6 +77,19 @@ export async function runMore(want: (name: string) => boolean, rows: BenchRow[],
       ratio: ratioText(Math.max(...r.cases.map((c) => c.peakRssMb)) / r.idleRssMb),
       goal: '< 150 MB above idle',
       met: completed && r.worstAboveIdleMb < 150,
+    });
+  }
+
+  if (want('report')) {
+    const r = await benchReport(1000);
+    results.report = r;
+    rows.push({
+      benchmark: `performance report, 90 days, ${r.posts}-post account (20 ms latency)`,
+      measured: `${s(r.withChartsMs)} with ${r.charts} charts (${s(r.withoutChartsMs)} without), ${r.graphCalls} Graph calls; peak RSS +${r.peakAboveIdleMb.toFixed(0)} MB (${r.peakRssMb.toFixed(0)} MB)`,
+      baseline: `${ms(r.oneInsightsMs)} (instagram_get_insights of one post)`,
+      ratio: `${ratioText(r.withChartsMs / r.oneInsightsMs)} (${(r.withChartsMs / r.graphCalls).toFixed(1)} ms per Graph call)`,
+      goal: '-',
+      met: null,
     });
   }
 
