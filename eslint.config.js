@@ -12,6 +12,7 @@ import tseslint from 'typescript-eslint';
  *
  *   index.ts (CLI) → transports/ → server.ts → tools/ → services/ → jobs/, instagram/, store/, media/
  *   mcp/ (protocol plumbing) is used by tools/, server.ts and transports/, never by services/ or below.
+ *   apps/ (the MCP Apps views and their ui:// resources) is used by tools/, mcp/ and server.ts.
  *   app.ts, the composition root, builds the services; transports/ and server.ts take the App it returns.
  *   emulator/ is a second Instagram: only sandbox.ts (sandbox mode, started by app.ts) imports it.
  *   The foundation (clock, config, errors, json, log, paths) is used by every layer and imports only itself.
@@ -20,11 +21,11 @@ import tseslint from 'typescript-eslint';
  */
 const layers = {
   cli: { files: ['index.ts'], uses: ['transports', 'foundation'] },
-  transports: { files: ['transports/**'], uses: ['server', 'mcp', 'app', 'services', 'jobs', 'instagram', 'store', 'media', 'foundation'] },
-  server: { files: ['server.ts'], uses: ['tools', 'mcp', 'app', 'foundation'] },
-  tools: { files: ['tools/**'], uses: ['mcp', 'services', 'jobs', 'instagram', 'store', 'media', 'foundation'] },
+  transports: { files: ['transports/**'], uses: ['server', 'mcp', 'apps', 'app', 'services', 'jobs', 'instagram', 'store', 'media', 'foundation'] },
+  server: { files: ['server.ts'], uses: ['tools', 'mcp', 'apps', 'app', 'foundation'] },
+  tools: { files: ['tools/**'], uses: ['mcp', 'apps', 'services', 'jobs', 'instagram', 'store', 'media', 'foundation'] },
   // mcp/context.ts turns the App into each call's ToolContext (the services and the caller).
-  mcp: { files: ['mcp/**'], uses: ['app', 'services', 'jobs', 'instagram', 'store', 'media', 'foundation'] },
+  mcp: { files: ['mcp/**'], uses: ['apps', 'app', 'services', 'jobs', 'instagram', 'store', 'media', 'foundation'] },
   // The one upward edge, on purpose: the composition root creates the OAuth callback listener (an HTTP
   // listener, so it lives in transports/) and injects it into the accounts service. That module
   // imports nothing above app.ts (callbackListenerZone below), so no cycle can form through it.
@@ -36,6 +37,8 @@ const layers = {
   store: { files: ['store/**'], uses: ['foundation'] },
   media: { files: ['media/**'], uses: ['foundation'] },
   emulator: { files: ['emulator/**'], uses: ['foundation'] },
+  // MCP Apps: the views (browser code, bundled on first read) and their ui:// resources.
+  apps: { files: ['apps/**'], uses: ['foundation'] },
   // Every other file at the top of src/.
   foundation: { files: ['!(index|server|app|sandbox).ts'], uses: [] },
 };

@@ -10,6 +10,7 @@ import { contextFactory, type AppHandle } from './mcp/context.js';
 import { registerTools, selectTools, type Extra } from './mcp/tool.js';
 import { allTools } from './tools/index.js';
 import { registerResources } from './tools/resources.js';
+import { registerApps } from './apps/index.js';
 
 export const SERVER_NAME = 'instagram-mcp';
 /** package.json's version (one level above both src/ and dist/), as `instagram-mcp --version` prints it. */
@@ -109,6 +110,7 @@ export function createServer(appOrHandle: App | AppHandle, options: CreateServer
   const makeContext = contextFactory({ handle, server, ownerFor, clientLogLevel: () => clientLogLevel });
   registerTools(server, tools, makeContext, Boolean(config.sandbox));
   registerResources(server, makeContext);
+  registerApps(server, new Set(tools.flatMap((t) => (t.app ? [t.app.resourceUri] : []))));
   return {
     server,
     cleanup: async () => {

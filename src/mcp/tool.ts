@@ -18,6 +18,7 @@ import {
 import { z } from 'zod';
 import type { Toolset } from '../config.js';
 import { AppError, describeError } from '../errors.js';
+import { clientRendersApps } from '../apps/index.js';
 import { findBadText, nearestName, parseArguments } from './args.js';
 import type { ToolContext } from './context.js';
 import { inputJsonSchema, outputJsonSchema } from './jsonSchema.js';
@@ -44,6 +45,12 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   handler: (args: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
   /** The first line of the text block; defaults to the result's next_step/summary or a count. */
   summary?: (output: z.infer<O>) => string;
+  /**
+   * The MCP App (a `ui://` resource of src/apps) that shows this tool's result interactively, linked by
+   * `_meta.ui.resourceUri` in the listing. `replacesImages`: a client that renders MCP Apps gets the app
+   * instead of the result's image blocks (which only repeat what the app draws, at a cost in tokens).
+   */
+  app?: { resourceUri: string; replacesImages?: boolean };
 }
 
 export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
@@ -82,6 +89,8 @@ function compile(definition: ToolDefinition, sandbox: boolean): CompiledTool {
         inputSchema: inputJsonSchema(input) as Tool['inputSchema'],
         outputSchema: outputJsonSchema(output) as Tool['outputSchema'],
         annotations: { ...definition.annotations },
+        // The extension's key, and the flat key hosts read before it (the extension's SDK sets both).
+        ...(definition.app ? { _meta: { ui: { resourceUri: definition.app.resourceUri }, 'ui/resourceUri': definition.app.resourceUri } } : {}),
       },
     };
     cache.set(definition, compiled);
@@ -111,7 +120,7 @@ export function registerTools(
       const near = nearestName(request.params.name, [...byName.keys()]);
       throw protocolError(ErrorCode.InvalidParams, `Unknown tool ${request.params.name}.${near ? ` Did you mean ${near}?` : ' tools/list names every tool.'}`);
     }
-    return callTool(tool, request.params.arguments, extra, makeContext);
+    return callTool(tool, request.params.arguments, extra, makeContext, () => clientRendersApps(server.server.getClientCapabilities()));
   });
 }
 
@@ -120,6 +129,7 @@ async function callTool(
   rawArgs: unknown,
   extra: Extra,
   makeContext: (extra: Extra) => Promise<ToolContext>,
+  rendersApps: () => boolean,
 ): Promise<CallToolResult> {
   const { definition } = tool;
   let ctx: ToolContext | undefined;
@@ -137,7 +147,8 @@ async function callTool(
     }
     const payload = checked.data as Record<string, unknown>;
     const summary = definition.summary ? definition.summary(output as never) : defaultSummary(definition.title, payload);
-    return successResult(payload, ctx.sandbox ? `[sandbox] ${summary}` : summary, imagesOf(output));
+    const images = definition.app?.replacesImages && rendersApps() ? [] : imagesOf(output);
+    return successResult(payload, ctx.sandbox ? `[sandbox] ${summary}` : summary, images);
   } catch (err) {
     ctx?.log.warn('tool failed', { tool: definition.name, error: describeError(err) });
     return errorResult(err);

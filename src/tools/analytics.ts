@@ -1,5 +1,6 @@
 /** Performance report: tidy rows for the agent, PNG charts (image blocks, also written to disk) for the person. */
 import { z } from 'zod';
+import { REPORT_APP_URI } from '../apps/index.js';
 import { withImages } from '../mcp/results.js';
 import { defineTool } from '../mcp/tool.js';
 import type { PerformanceReport } from '../services/analytics/performance.js';
@@ -87,6 +88,8 @@ export const performanceReportTool = defineTool({
   }),
   output,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  // Hosts that render MCP Apps show the interactive report, which draws the charts itself from the rows.
+  app: { resourceUri: REPORT_APP_URI, replacesImages: true },
   summary: (o) =>
     [
       ...o.accounts.map(

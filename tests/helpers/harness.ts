@@ -9,7 +9,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { VirtualClock, systemClock, type Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type App } from '../../src/app.js';
@@ -27,7 +27,7 @@ export interface Harness {
   app: App;
   clock: Clock;
   client: Client;
-  connect(opts?: { agent?: string; owner?: string }): Promise<Client>;
+  connect(opts?: { agent?: string; owner?: string; capabilities?: ClientCapabilities }): Promise<Client>;
   call(name: string, args?: Record<string, unknown>, client?: Client, opts?: { onprogress?: (p: Progress) => void; timeoutMs?: number }): Promise<CallOutcome>;
   connectAccount(which?: 'business' | 'creator' | 'facebook', client?: Client): Promise<CallOutcome>;
   mediaDir: string;
@@ -91,12 +91,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (!config.publicUrl) app.mediaHost.setPublicBaseUrl(media.url);
 
   const clients: Client[] = [];
-  async function connect(opts: { agent?: string; owner?: string } = {}): Promise<Client> {
+  async function connect(opts: { agent?: string; owner?: string; capabilities?: ClientCapabilities } = {}): Promise<Client> {
     const owner = opts.owner ?? 'alice';
     const { server } = createServer(app, { ownerFor: () => owner });
     const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
     await server.connect(serverTransport);
-    const client = await connectClient(clientTransport, opts.agent ?? 'test-agent');
+    const client = await connectClient(clientTransport, opts.agent ?? 'test-agent', opts.capabilities);
     clients.push(client);
     return client;
   }

@@ -174,8 +174,18 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
+/**
+ * A post's lifetime insights, once read, are reused for this long: switching the period or the
+ * account in the interactive report asks for mostly the same posts again, and re-reading each one
+ * would spend the account's hourly call budget on numbers that have barely moved.
+ */
+export const POST_INSIGHTS_REUSE_MS = 15 * 60_000;
+const POST_INSIGHTS_KEPT = 5_000;
+
 export class PerformanceReports {
   private readonly calls: GraphCalls;
+  /** `<owner>:<account id>:<media id>` → rows and when they were read (insertion order: oldest first). */
+  private readonly recentPostInsights = new Map<string, { rows: InsightRow[]; readAt: number }>();
   private readonly clock: Clock;
   private readonly store: Store;
   private readonly defaultTimeZone: string;
@@ -188,6 +198,19 @@ export class PerformanceReports {
     this.store = o.store;
     this.defaultTimeZone = o.timeZone ?? 'UTC';
     this.dataDir = o.dataDir;
+  }
+
+  /** A post's insight rows: reused when read within POST_INSIGHTS_REUSE_MS, else read and kept. */
+  private async postInsights(ownerAccount: string, mediaId: string, read: () => Promise<{ rows: InsightRow[] }>): Promise<InsightRow[]> {
+    const key = `${ownerAccount}:${mediaId}`;
+    const now = this.clock.now();
+    const kept = this.recentPostInsights.get(key);
+    if (kept && now - kept.readAt < POST_INSIGHTS_REUSE_MS) return kept.rows;
+    const { rows } = await read();
+    this.recentPostInsights.delete(key);
+    this.recentPostInsights.set(key, { rows, readAt: this.clock.now() });
+    if (this.recentPostInsights.size > POST_INSIGHTS_KEPT) this.recentPostInsights.delete(this.recentPostInsights.keys().next().value!);
+    return rows;
   }
 
   /** The report; charts rendered and written when `charts` is not false. */
@@ -342,7 +365,7 @@ export class PerformanceReports {
     const rows = await mapLimited(inWindow, POST_CONCURRENCY, async (m): Promise<ReportPost> => {
       let insight: InsightRow[] = [];
       try {
-        insight = (await call<{ rows: InsightRow[] }>((auth) => getMediaInsights(this.calls.graph, auth, m.id, { metrics: POST_METRICS, signal }))).rows;
+        insight = await this.postInsights(`${account.owner}:${account.id}`, m.id, () => call<{ rows: InsightRow[] }>((auth) => getMediaInsights(this.calls.graph, auth, m.id, { metrics: POST_METRICS, signal })));
       } catch (err) {
         if (signal?.aborted) throw err;
         failed++;
