@@ -1,7 +1,8 @@
 /**
  * The one job interface the services use for time-based work: the embedded runner (durable rows in
- * the store, leases with fencing) implements it today; a queue on PostgreSQL can implement it later
- * without the services knowing. Exactly-once publishing never rests on it: a post's own state and
+ * the store, leases with fencing) and the pg-boss runner of hosted mode (PostgreSQL) implement it,
+ * and the services do not know which they run on (tests/integration/postgres/jobQueues.test.ts runs
+ * one contract against both). Exactly-once publishing never rests on it: a post's own state and
  * lease decide that, so a job delivered twice only wakes the publisher twice.
  */
 

@@ -85,6 +85,9 @@ async function checkRoleIsPolicied(pool: pg.Pool): Promise<void> {
 
 export async function openPostgres(opts: PgStoreOptions): Promise<PgDatabase> {
   const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 });
+  // An idle connection the server closed (a restart, a failover) is dropped and replaced on next use;
+  // unhandled, pg would raise it as an uncaught error and end the process.
+  pool.on('error', () => {});
   try {
     await checkRoleIsPolicied(pool);
     await migratePostgres(pool, opts.migrationsFolder);
