@@ -15,9 +15,6 @@ import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 export const REPORT_APP_URI = 'ui://instagram-mcp/performance-report.html';
 export const PREVIEW_APP_URI = 'ui://instagram-mcp/post-preview.html';
 
-/** The MIME type of an MCP App resource: `text/html;profile=mcp-app`. */
-export const APP_MIME_TYPE = RESOURCE_MIME_TYPE;
-
 export interface AppView {
   uri: string;
   /** The view's entry under ./views/ (without extension). */
