@@ -21,6 +21,7 @@ import { Scheduler } from './services/scheduler.js';
 import { InsightsHistory } from './services/insightsHistory.js';
 import { EmbeddedJobQueue, type JobQueue } from './jobs/index.js';
 import { Commenting } from './services/commenting.js';
+import { PostPreviewer } from './services/preview.js';
 import { createReading, type ReadingServices } from './services/reading/index.js';
 import type { SandboxEmulator } from './sandbox.js';
 
@@ -40,6 +41,8 @@ export interface App {
   /** Reading by area: posts, insights, comments, discovery, rateLimits. */
   reading: ReadingServices;
   commenting: Commenting;
+  /** Post previews (instagram_preview_post, create_post with preview): nothing is published. */
+  previews: PostPreviewer;
   /** Time-based work (scheduled posts, insights capture, sweeps) as durable jobs. */
   jobs: JobQueue;
   /** The in-process emulator in sandbox mode. */
@@ -108,6 +111,8 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   const insightsHistory = new InsightsHistory({ store, clock, logger: logger.child({ component: 'insights' }), graph, accounts });
   const scheduler = new Scheduler({ jobs, store, clock, logger: logger.child({ component: 'scheduler' }), publisher, accounts, library, insightsHistory });
   const commenting = new Commenting({ store, graph, accounts });
+  // Remote callers (HTTP) must not point a preview's URL fetch at this server's own network.
+  const previews = new PostPreviewer({ dataDir: config.dataDir, clock, logger: logger.child({ component: 'previews' }), library, accounts, refusePrivateHosts: config.transport === 'http' && !config.sandbox });
 
   const timers: Timer[] = [];
   let closed = false;
@@ -123,6 +128,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     publisher,
     reading,
     commenting,
+    previews,
     jobs,
     sandbox,
     async attachHttp(handle) {

@@ -8,6 +8,7 @@ import type { MediaLibrary } from '../services/mediaLibrary.js';
 import type { Progress } from '../services/progress.js';
 import type { Publisher } from '../services/publishing/index.js';
 import type { Commenting } from '../services/commenting.js';
+import type { PostPreviewer } from '../services/preview.js';
 import type { ReadingServices } from '../services/reading/index.js';
 import type { AppConfig } from '../config.js';
 import { redact, withForwarding, type Logger, type LogLevel } from '../log.js';
@@ -24,6 +25,7 @@ export interface Services extends ReadingServices {
   publisher: Publisher;
   library: MediaLibrary;
   commenting: Commenting;
+  previews: PostPreviewer;
 }
 
 export interface ToolContext {
@@ -81,7 +83,7 @@ export function contextFactory(opts: ContextFactoryOptions): (extra: Extra) => P
     const agent = app.config.agentOverride ?? client?.name ?? 'default';
     const owner = opts.ownerFor(extra);
     return {
-      services: { accounts: app.accounts, publisher: app.publisher, library: app.library, ...app.reading, commenting: app.commenting },
+      services: { accounts: app.accounts, publisher: app.publisher, library: app.library, ...app.reading, commenting: app.commenting, previews: app.previews },
       owner,
       agent,
       signal: extra.signal,

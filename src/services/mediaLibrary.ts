@@ -82,6 +82,11 @@ export interface PreparedMedia {
   label: string;
 }
 
+/** A media input as read for a preview: probed bytes (images carry them), or a URL left for the caller. */
+export type PreviewMedia =
+  | { delivery: 'bytes'; label: string; info: MediaInfo; bytes?: Buffer }
+  | { delivery: 'url'; label: string; url: string };
+
 export interface PrepareItem {
   input: MediaInput;
   /** The target whose rules apply, once the media's kind is known (a local file's kind comes from its bytes). */
@@ -575,6 +580,39 @@ export class MediaLibrary {
     }
   }
 
+  // ------------------------------------------------------------------ previews (read only)
+
+  /**
+   * One media input resolved for a preview, read only: nothing is registered, marked used or hosted.
+   * A local file (inside the media folders), a reference id's file or inline bytes come back probed,
+   * with the bytes of an image; a URL comes back as it is (this library never fetches URLs).
+   * Unusable input (a path outside the media folders, an unknown reference, bad base64) is an AppError.
+   */
+  async readForPreview(owner: string, input: MediaInput, field: string): Promise<PreviewMedia> {
+    if (input.data !== undefined) {
+      const bytes = decodeInline(input.data, field);
+      const info = probeBuffer(bytes);
+      return { delivery: 'bytes', label: `inline ${info.mimeType}`, info, ...(info.kind === 'image' ? { bytes } : {}) };
+    }
+    const source = (input.source ?? '').trim();
+    if (!source) throw new AppError('media_missing', `${field}: no media given.`, 'Pass a local path inside the media folders, a reference id, a URL, or data (base64).');
+    if (isMediaId(source)) {
+      const record = this.lookup(owner, source, field);
+      if (record.source === 'url') return { delivery: 'url', url: record.url!, label: urlLabel(record.url!) };
+      return this.withFile(record, (file) => readPreviewFile(file), field);
+    }
+    if (classifySource(source) === 'url') {
+      const url = normaliseUrl(source, field);
+      return { delivery: 'url', url, label: urlLabel(url) };
+    }
+    const file = await this.openLocal(source, field);
+    try {
+      return await readPreviewFile(file);
+    } finally {
+      await file.handle.close();
+    }
+  }
+
   private async ensureUploadsDir(): Promise<void> {
     await fsp.mkdir(this.uploadsDir, { recursive: true, mode: 0o700 });
   }
@@ -737,6 +775,16 @@ async function readAll(file: CheckedFile): Promise<Buffer> {
     got += bytesRead;
   }
   return buffer.subarray(0, got);
+}
+
+/** Images larger than this are not read for a preview (no photo is; the limit keeps memory bounded). */
+const PREVIEW_MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+
+async function readPreviewFile(file: CheckedFile): Promise<PreviewMedia> {
+  const info = await probeOpenFile(file.handle);
+  const label = safeLabel(path.basename(file.realPath));
+  const readable = info.kind === 'image' && file.sizeBytes <= PREVIEW_MAX_IMAGE_BYTES;
+  return { delivery: 'bytes', label, info, ...(readable ? { bytes: await readAll(file) } : {}) };
 }
 
 function fromInfo(record: MediaRecord, filePath: string, info: MediaInfo, label: string): PreparedMedia {

@@ -6,11 +6,13 @@
 import { z } from 'zod';
 import { registeredMediaView, registeredMediaWire } from '../mcp/views.js';
 import { defineTool } from '../mcp/tool.js';
+import { withImages } from '../mcp/results.js';
 import { unlisted } from '../mcp/jsonSchema.js';
 import type { ToolContext } from '../mcp/context.js';
-import { MAX_INLINE_BASE64_CHARS, MAX_WAIT_MS } from '../services/publishing/bounds.js';
-import { CHILD_STATES, POST_STATES, type MediaItemRequest, type PostStatusView, type PublishRequest } from '../services/publishing/types.js';
-import type { MediaInput } from '../services/mediaLibrary.js';
+import { MAX_WAIT_MS } from '../services/publishing/bounds.js';
+import { CHILD_STATES, POST_STATES, type PostStatusView, type PublishRequest } from '../services/publishing/types.js';
+import { carouselItemArg, mediaArg, mediaFields, toMediaInput, toMediaItem, userTag } from './mediaArgs.js';
+import { previewImage, previewOutput, previewPost, previewPostTool } from './preview.js';
 import { parsePublishAt, type ScheduleRequest } from '../services/publishing/scheduling.js';
 import { describeLateness } from '../services/publishing/steps/schedule.js';
 import { AppError } from '../errors.js';
@@ -18,30 +20,6 @@ import { AppError } from '../errors.js';
 // ---------------------------------------------------------------------------------------------- inputs
 
 const account = z.string().min(1).max(100).optional();
-
-const userTag = z.strictObject({
-  username: z.string().min(1).max(40),
-  x: z.number().optional().describe('0–1 from the left; required on images.'),
-  y: z.number().optional().describe('0–1 from the top; required on images.'),
-});
-
-const mediaFields = {
-  source: z
-    .string()
-    .min(1)
-    .max(4096)
-    .optional()
-    .describe('URL, local path or reference_id.'),
-  data: z.string().max(MAX_INLINE_BASE64_CHARS).optional().describe('Base64 (≤ 8 MiB), with mime_type.'),
-  mime_type: z.string().max(100).optional(),
-  media_type: z.enum(['image', 'video']).optional().describe('If the URL does not say.'),
-};
-const mediaObject = z.strictObject(mediaFields);
-const mediaArg = z.union([z.string().min(1).max(4096), mediaObject]);
-const carouselItemArg = z.union([
-  z.string().min(1).max(4096),
-  mediaObject.extend({ alt_text: z.string().max(5000).optional(), user_tags: z.array(userTag).max(50).optional() }),
-]);
 
 /** Scheduling, shared with instagram_reschedule_post. */
 export const scheduleFields = {
@@ -110,6 +88,9 @@ export const postView = z.object({
   next_step: z.string(),
 });
 type PostOutput = z.infer<typeof postView>;
+
+/** instagram_create_post answers a post, or with preview: true only { preview, next_step }. */
+const createPostOutput = postView.partial().extend({ preview: previewOutput.optional(), next_step: z.string().optional() });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -188,26 +169,6 @@ function waitOptions(ctx: ToolContext, waitSeconds: number | undefined) {
   return { signal: ctx.signal, progress: ctx.progress, ...(waitSeconds !== undefined ? { waitMs: waitSeconds * 1000 } : {}) };
 }
 
-type MediaArg = z.infer<typeof carouselItemArg>;
-
-function toMediaItem(arg: MediaArg): MediaItemRequest {
-  if (typeof arg === 'string') return { source: arg };
-  const item = arg as z.infer<typeof mediaObject> & { alt_text?: string; user_tags?: z.infer<typeof userTag>[] };
-  return {
-    ...(item.source !== undefined ? { source: item.source } : {}),
-    ...(item.data !== undefined ? { data: item.data } : {}),
-    ...(item.mime_type ? { mimeType: item.mime_type } : {}),
-    ...(item.media_type ? { mediaType: item.media_type } : {}),
-    ...(item.alt_text !== undefined ? { altText: item.alt_text } : {}),
-    ...(item.user_tags ? { userTags: item.user_tags } : {}),
-  };
-}
-
-function toMediaInput(arg: z.infer<typeof mediaArg>): MediaInput {
-  const { altText: _a, userTags: _u, ...input } = toMediaItem(arg);
-  return input;
-}
-
 const discoverCount = (v: boolean | number | undefined) => (v === true ? 1 : typeof v === 'number' ? v : 0);
 
 function commonRequest(args: {
@@ -270,14 +231,25 @@ export const createPostTool = defineTool({
     alt_text: z.string().max(5000).optional(),
     user_tags: z.array(userTag).max(50).optional(),
     fix_media: fixMedia,
+    preview: z.boolean().optional().describe('true: return the preview instead of publishing; nothing is sent to Instagram.'),
   }),
-  output: postView,
+  output: createPostOutput,
   annotations: publishAnnotations,
   async handler(args, ctx) {
+    const media = (Array.isArray(args.media) ? args.media : args.media === undefined ? [] : [args.media]).map(toMediaItem);
+    if (args.preview) {
+      const rendered = await previewPost(ctx, {
+        ...(args.account ? { account: args.account } : {}),
+        ...(args.caption !== undefined ? { caption: args.caption } : {}),
+        media,
+        autoDiscover: discoverCount(args.auto_discover),
+      });
+      return withImages({ preview: rendered.preview, next_step: rendered.preview.next_step }, [previewImage(rendered)]);
+    }
     const request: PublishRequest = {
       surface: 'feed',
       ...commonRequest(args),
-      media: (Array.isArray(args.media) ? args.media : args.media === undefined ? [] : [args.media]).map(toMediaItem),
+      media,
       autoDiscover: discoverCount(args.auto_discover),
       ...(args.alt_text !== undefined ? { altText: args.alt_text } : {}),
       ...(args.user_tags ? { userTags: args.user_tags } : {}),
@@ -449,4 +421,4 @@ export const uploadMediaTool = defineTool({
   },
 });
 
-export const publishingTools = [createPostTool, createReelTool, createStoryTool, postStatusTool, publishingLimitTool, uploadMediaTool];
+export const publishingTools = [createPostTool, previewPostTool, createReelTool, createStoryTool, postStatusTool, publishingLimitTool, uploadMediaTool];

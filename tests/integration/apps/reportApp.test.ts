@@ -6,38 +6,23 @@
  * Client; the period switch goes back to the server through the host. Skipped, with the reason
  * printed, where Chromium is not installed, except under CI (`CI` set), where that is a failure.
  */
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedHistory } from '../../../src/emulator/history.js';
 import { startHarness, type Harness } from '../../helpers/harness.js';
+import { APPS_CAPABILITY, chromiumMissing, distinctColours, launchChromium, showApp } from '../../helpers/mcpApps.js';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const APPS_CAPABILITY = { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } };
+const skip = chromiumMissing('tests/integration/apps/reportApp.test.ts');
 /** Kept after the run, to look at. */
 const SCREENSHOT = path.join(os.tmpdir(), 'instagram-mcp-report-app.png');
 const REPORT_ARGS = { account: 'sandbox_bakery', period: '30d', time_zone: 'UTC' };
 
-if (!CHROMIUM) {
-  if (process.env.CI) throw new Error('Chromium is missing: .ci/run installs Debian\'s chromium (apt-get install -y chromium) before the tests.');
-  console.warn('tests/integration/apps/reportApp.test.ts skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium).');
-}
-
-/** Shades of grey and colour in a PNG: a blank or single-colour screenshot has almost none. */
-async function distinctColours(png: Buffer): Promise<number> {
-  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const seen = new Set<number>();
-  for (let i = 0; i < data.length; i += info.channels) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-  return seen.size;
-}
-
-describe.skipIf(!CHROMIUM)('MCP App: the performance report in Chromium', () => {
+describe.skipIf(skip)('MCP App: the performance report in Chromium', () => {
   let h: Harness;
   let appClient: Client;
   let browser: Browser;
@@ -52,7 +37,7 @@ describe.skipIf(!CHROMIUM)('MCP App: the performance report in Chromium', () => 
     seedHistory(h.emulator.state, h.emulator.users.instagramBusiness.id, { days: 90, perDay: 1 });
     await h.connectAccount('business');
     appClient = await h.connect({ capabilities: APPS_CAPABILITY });
-    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -86,17 +71,12 @@ describe.skipIf(!CHROMIUM)('MCP App: the performance report in Chromium', () => 
   });
 
   it('draws the report from the tool result; switching metric and period redraws it', async () => {
-    const bundled = await build({ entryPoints: ['tests/helpers/browser/appHost.ts'], bundle: true, write: false, format: 'iife', platform: 'browser', logLevel: 'silent' });
-    page = await browser.newPage({ viewport: { width: 860, height: 660 } });
-    const pageErrors: string[] = [];
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.exposeFunction('hostCallTool', async (params: { name: string; arguments?: Record<string, unknown> }) => {
+    const shown = await showApp(browser, html, REPORT_ARGS, toolResult, async (params) => {
       forwarded.push(params);
       return appClient.callTool(params, undefined, { timeout: 120_000 });
     });
-    await page.setContent(`<!doctype html><html><body style="margin:0;background:#fff"><script>${bundled.outputFiles[0]!.text}</script></body></html>`);
-    await page.evaluate(([doc, input, result]) => (globalThis as unknown as { showApp(a: unknown, b: unknown, c: unknown): Promise<void> }).showApp(doc, input, result), [html, REPORT_ARGS, toolResult] as const);
-    frame = page.frameLocator('#app');
+    ({ page, frame } = shown);
+    const pageErrors = shown.pageErrors;
 
     const report = (toolResult.structuredContent as { accounts: Array<{ daily: Array<{ reach: number | null }>; totals: { reach: { current: number } } }> }).accounts[0]!;
     const chart = frame.locator('#chart');

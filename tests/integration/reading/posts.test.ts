@@ -132,9 +132,9 @@ describe('reading posts', () => {
     const account = JSON.parse(((await h.client.readResource({ uri: `instagram://accounts/${businessId}` })).contents[0] as { text: string }).text);
     expect(account.account).toMatchObject({ id: businessId, username: 'sandbox_bakery' });
 
-    // Another owner sees neither the account nor the tracked post.
+    // Another owner sees neither the account nor the tracked post (only the MCP App views, which are nobody's data).
     const bob = await h.connect({ owner: 'bob' });
-    expect((await bob.listResources()).resources).toEqual([]);
+    expect((await bob.listResources()).resources.filter((r) => !r.uri.startsWith('ui://'))).toEqual([]);
     await expect(bob.readResource({ uri: `instagram://posts/${tracked.id}` })).rejects.toThrow(/No post/);
     await expect(bob.readResource({ uri: `instagram://accounts/${businessId}` })).rejects.toThrow(/No account/);
   });
