@@ -2,11 +2,13 @@
  * MCP Apps (the `io.modelcontextprotocol/ui` extension): interactive views a client that supports the
  * extension renders in the conversation, linked from a tool by `_meta.ui.resourceUri`. Each view is a
  * browser program in ./views/, written against the extension's own SDK (`@modelcontextprotocol/ext-apps`)
- * and ECharts, and bundled by esbuild into one self-contained HTML document on first read (hosts load
- * the view in a sandboxed iframe with no network, so nothing may be fetched from elsewhere). The bundle
- * is built once per process and kept; a server whose clients never read a view never loads esbuild.
+ * and ECharts, bundled by esbuild into one self-contained HTML document (hosts load the view in a
+ * sandboxed iframe with no network, so nothing may be fetched from elsewhere). `npm run build` writes
+ * the documents next to the built server (dist/apps/views/*.html); run from the sources, a view is
+ * bundled on its first read instead and kept for the process.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { getUiCapability, registerAppResource, RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -43,19 +45,15 @@ export const APP_VIEWS: readonly AppView[] = [
 
 const built = new Map<string, Promise<string>>();
 
-/** The view's source file: next to this module (src/apps/views from the sources, dist/apps/views once built). */
-function viewSource(entry: string): string {
-  for (const ext of ['.ts', '.js']) {
-    const file = fileURLToPath(new URL(`./views/${entry}${ext}`, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  throw new Error(`The MCP App view "${entry}" is missing from this installation (apps/views/${entry}.ts). Reinstall instagram-mcp.`);
-}
+const besideThisModule = (name: string) => fileURLToPath(new URL(`./views/${name}`, import.meta.url));
 
-async function bundle(view: AppView): Promise<string> {
+/** The view as one HTML document, bundled from its source (src/apps/views/<entry>.ts). */
+export async function bundleView(view: AppView): Promise<string> {
+  const source = besideThisModule(`${view.entry}.ts`);
+  if (!existsSync(source)) throw new Error(`The MCP App view "${view.entry}" is missing from this installation (apps/views/${view.entry}.html). Reinstall instagram-mcp.`);
   const { build } = await import('esbuild');
   const result = await build({
-    entryPoints: [viewSource(view.entry)],
+    entryPoints: [source],
     bundle: true,
     write: false,
     format: 'iife',
@@ -77,11 +75,18 @@ async function bundle(view: AppView): Promise<string> {
   ].join('\n');
 }
 
-/** The view's HTML document, bundled on first use. A failed build is not kept, so a later read tries again. */
+/** The document `npm run build` wrote, or else the view bundled now. */
+async function loadView(view: AppView): Promise<string> {
+  const prebuilt = besideThisModule(`${view.entry}.html`);
+  if (existsSync(prebuilt)) return readFile(prebuilt, 'utf8');
+  return bundleView(view);
+}
+
+/** The view's HTML document, read or bundled on first use. A failure is not kept, so a later read tries again. */
 export function appHtml(view: AppView): Promise<string> {
   let html = built.get(view.uri);
   if (!html) {
-    html = bundle(view);
+    html = loadView(view);
     built.set(view.uri, html);
     html.catch(() => built.delete(view.uri));
   }

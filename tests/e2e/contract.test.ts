@@ -45,6 +45,7 @@ function steps(files: FileServer, tokens: { business: string; facebook: string; 
     instagram_set_account_enabled: { fail: { account: '@nobody_here', enabled: true }, failSays: /nobody_here/, pass: { account: BUSINESS, enabled: true } },
     instagram_get_publishing_limit: { fail: { account: '@nobody_here' }, failSays: /account/i, pass: { account: BUSINESS } },
     instagram_upload_media: { fail: { source: '/etc/passwd' }, failSays: /media|source/i, pass: { source: files.url('/photo.jpg') } },
+    instagram_preview_post: { fail: { account: BUSINESS, caption: 'no media' }, failSays: /media/i, pass: { account: BUSINESS, media: files.url('/photo.jpg'), caption: many } },
     instagram_create_post: {
       fail: { account: BUSINESS, media: files.url('/photo.jpg'), caption: many },
       failSays: /hashtag/i,
@@ -81,6 +82,7 @@ const ORDER = [
   'instagram_set_account_enabled',
   'instagram_get_publishing_limit',
   'instagram_upload_media',
+  'instagram_preview_post',
   'instagram_create_post',
   'instagram_post_status',
   'instagram_create_reel',
