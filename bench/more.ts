@@ -1,8 +1,8 @@
 /**
  * Benchmarks beyond cold start, each in its own module, each a ratio against a baseline measured side
  * by side in this run: tool-call overhead, carousel publishing, reel publish delay, upload memory,
- * HTTP load, scheduled publishing, the performance report. Select some with
- * `tsx bench/run.ts tool-overhead carousel reel-delay upload-rss http-load scheduled report`.
+ * HTTP load, scheduled publishing, the performance report, hosted mode. Select some with
+ * `tsx bench/run.ts tool-overhead carousel reel-delay upload-rss http-load scheduled report hosted`.
  */
 import { benchCarousel } from './carousel.js';
 import { benchHttpLoad } from './httpLoad.js';
@@ -104,6 +104,24 @@ export async function runMore(want: (name: string) => boolean, rows: BenchRow[],
       goal: 'all once, p99 ≤ 2000 ms',
       met: r.published === r.posts && r.duplicates === 0 && r.lateP99Ms <= 2000,
     });
+  }
+
+  if (want('hosted')) {
+    const { benchHostedSessions } = await import('./hosted.js');
+    const r = await benchHostedSessions();
+    results.hosted = r;
+    if (r.skipped) rows.push({ benchmark: 'hosted: concurrent sessions', measured: `skipped: ${r.skipped}`, baseline: '-', ratio: '-', goal: '-', met: null });
+    const embedded = r.modes.find((m) => m.label.startsWith('embedded'));
+    for (const m of r.modes) {
+      rows.push({
+        benchmark: `${r.sessions} sessions × ${r.callsPerSession} instagram_accounts: ${m.label}`,
+        measured: `${m.errors} errors, p50 ${ms(m.p50Ms, 1)}, p99 ${ms(m.p99Ms)}`,
+        baseline: embedded && m !== embedded ? `embedded p50 ${ms(embedded.p50Ms, 1)}, p99 ${ms(embedded.p99Ms)}` : '-',
+        ratio: embedded && m !== embedded ? `${ratioText(m.p50Ms / embedded.p50Ms)} (p99 ${ratioText(m.p99Ms / embedded.p99Ms)})` : '-',
+        goal: '0 errors',
+        met: m.errors === 0,
+      });
+    }
   }
 
   if (want('http-load')) {

@@ -68,7 +68,7 @@ export async function benchScheduled(count = 200): Promise<ScheduledResult> {
     for (const m of published) byCaption.set(m.caption!, [...(byCaption.get(m.caption!) ?? []), m.timestamp]);
     const late = times.map((t, i) => (byCaption.get(`Scheduled ${i}`)?.[0] ?? NaN) - t).filter((x) => Number.isFinite(x));
     const duplicates = [...byCaption.values()].filter((v) => v.length > 1).length;
-    const states = ids.map((id) => b.app.store.posts.getById(id)!.state);
+    const states = await Promise.all(ids.map(async (id) => (await b.app.store.posts.getById(id))!.state));
     if (states.some((s) => s !== 'completed')) console.error('bench scheduled: not completed:', states.filter((s) => s !== 'completed').length);
     return { posts: count, accounts: accounts.length, published: byCaption.size, duplicates, lateP50Ms: quantile(late, 0.5), lateP99Ms: quantile(late, 0.99), lateMaxMs: Math.max(...late) };
   } finally {

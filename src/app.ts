@@ -88,7 +88,12 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
 
   ensureDataDir(config.dataDir);
   const vault = new TokenVault(loadOrCreateKey(config.dataDir, config.encryptionKey));
-  const store = openStore({ file: path.join(config.dataDir, 'instagram-mcp.sqlite'), vault, clock });
+  // Hosted mode: the store and the jobs on PostgreSQL, shared by every replica (see src/store/pg).
+  // Imported only there: the embedded default never loads pg, pg-boss or their drivers.
+  const hosted = config.database ? { ...config.database, store: await import('./store/pg/store.js'), jobs: await import('./jobs/pgBoss.js') } : undefined;
+  const store = hosted
+    ? await hosted.store.openPgStore({ url: hosted.url, poolSize: hosted.poolSize, vault, clock })
+    : openStore({ file: path.join(config.dataDir, 'instagram-mcp.sqlite'), vault, clock });
   const graph = new GraphHttp({
     baseUrls: {
       instagramGraph: config.urls.instagramGraph,
@@ -107,7 +112,9 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
   const library = new MediaLibrary({ config, clock, logger: logger.child({ component: 'media' }), store, mediaHost });
   const publisher = new Publisher({ config, clock, logger: logger.child({ component: 'publisher' }), store, graph, accounts, library });
   const reading = createReading({ clock, store, graph, accounts, timeZone: config.timeZone, dataDir: config.dataDir });
-  const jobs = new EmbeddedJobQueue({ store, clock, logger: logger.child({ component: 'jobs' }) });
+  const jobs: JobQueue = hosted
+    ? new hosted.jobs.PgBossJobQueue({ connectionString: hosted.url, clock, logger: logger.child({ component: 'jobs' }), poolSize: Math.max(2, Math.ceil(hosted.poolSize / 3)) })
+    : new EmbeddedJobQueue({ store, clock, logger: logger.child({ component: 'jobs' }) });
   const insightsHistory = new InsightsHistory({ store, clock, logger: logger.child({ component: 'insights' }), graph, accounts });
   const scheduler = new Scheduler({ jobs, store, clock, logger: logger.child({ component: 'scheduler' }), publisher, accounts, library, insightsHistory });
   const commenting = new Commenting({ store, graph, accounts });
@@ -135,7 +142,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       if (!config.publicUrl && config.sandbox) mediaHost.setPublicBaseUrl(handle.url);
       callbackListeners.setHttpListenerPort(handle.port);
     },
-    startBackground() {
+    async startBackground() {
       const repeat = (ms: number, fn: () => Promise<unknown> | unknown) => {
         timers.push(
           every(clock, ms, () => {
@@ -146,10 +153,10 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
         );
       };
       repeat(60 * 1000, () => mediaHost.sweep());
-      repeat(ORPHAN_SWEEP_MS, () => publisher.resumeOrphaned());
+      repeat(ORPHAN_SWEEP_MS, async () => publisher.resumeOrphaned());
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
       // Token refresh, media cleanup and scheduled posts run as jobs: one process runs each.
-      scheduler.start();
+      await scheduler.start().catch((err: unknown) => logger.error('background jobs could not start: scheduled posts, token refresh and cleanup wait for the next start', { error: err }));
     },
     async close() {
       if (closed) return;
@@ -159,7 +166,7 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       await publisher.close();
       await accounts.close();
       await graph.close();
-      store.close();
+      await store.close();
       if (sandbox && !options.sandbox) await sandbox.stop();
     },
   };

@@ -54,6 +54,10 @@ export const SETTINGS = {
   INSTAGRAM_MCP_PUBLISH_WAIT_SECONDS: 'How long a publishing call waits before returning the post id to follow with instagram_post_status. Default 60.',
   INSTAGRAM_MCP_TIME_ZONE: 'IANA time zone for calendars and suggested times when a call names none (e.g. Europe/Berlin). Default UTC.',
   INSTAGRAM_MCP_LOG_LEVEL: 'debug, info (default), warn or error. Logs go to stderr.',
+  INSTAGRAM_MCP_DATABASE_URL: 'postgres://… switches to hosted mode: the store on PostgreSQL (row-level security per owner), jobs on pg-boss, Streamable HTTP stateless so any replica answers any request. The role must not be a superuser. Default: none (SQLite in the data directory).',
+  INSTAGRAM_MCP_DATABASE_POOL: 'PostgreSQL connections per replica (hosted mode). Default 10.',
+  INSTAGRAM_MCP_UPLOADS_DIR: 'Where POST /uploads and inline media are kept. Default <data dir>/uploads. Replicas of hosted mode point it at one shared directory, so any replica can use what another received.',
+  INSTAGRAM_MCP_HTTP_STATELESS: '1 serves Streamable HTTP without sessions: every request stands alone, so a load balancer may send each one to any replica (no server-to-client notifications outside a call). On by default in hosted mode; 0 turns it off.',
   INSTAGRAM_MCP_CONFIG: 'Path of a JSON file holding any of these settings by name (also --config). Environment variables win over it.',
 } as const;
 
@@ -183,6 +187,15 @@ const rawSchema = z.object({
     .optional()
     .transform((s) => (s && s.trim() ? s.trim().toLowerCase() : 'info'))
     .pipe(z.enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })),
+  INSTAGRAM_MCP_DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
+  INSTAGRAM_MCP_DATABASE_POOL: wholeNumber('10', 'connections', 1, 1000),
+  INSTAGRAM_MCP_HTTP_STATELESS: flag,
+  INSTAGRAM_MCP_UPLOADS_DIR: optionalText,
   INSTAGRAM_MCP_CONFIG: optionalText,
 });
 
@@ -203,6 +216,8 @@ export interface AppConfig {
   urls: BaseUrlsConfig;
   apiVersion: string;
   dataDir: string;
+  /** POST /uploads and inline media, when set (shared by hosted replicas); else <data dir>/uploads. */
+  uploadsDir?: string;
   encryptionKey?: string;
   publicUrl?: string;
   mediaDirs: string[];
@@ -222,7 +237,11 @@ export interface AppConfig {
     maxSessionsPerOwner: number;
     /** What one owner may hold in POST /uploads files (not used, not expired). */
     uploadQuota: { bytes: number; files: number };
+    /** Streamable HTTP without sessions (each request stands alone: any replica can answer it). */
+    stateless: boolean;
   };
+  /** Hosted mode: the store and the jobs on PostgreSQL. */
+  database?: { url: string; poolSize: number };
   toolsets: Toolset[];
   readOnly: boolean;
   agentOverride?: string;
@@ -335,6 +354,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: CliFlags
       `INSTAGRAM_MCP_HOST: ${raw.INSTAGRAM_MCP_HOST} can be reached from other machines, and no INSTAGRAM_MCP_HTTP_TOKEN, INSTAGRAM_MCP_HTTP_TOKENS or INSTAGRAM_MCP_OIDC_ISSUER is set, so anyone who reaches it could act on your Instagram accounts. Set a bearer token, or bind 127.0.0.1 (the default), or set INSTAGRAM_MCP_ALLOW_UNAUTHENTICATED=1 if a proxy in front authenticates every request.`,
     );
   }
+  if (raw.INSTAGRAM_MCP_DATABASE_URL && !raw.INSTAGRAM_MCP_ENCRYPTION_KEY) {
+    problems.push(
+      'INSTAGRAM_MCP_ENCRYPTION_KEY: hosted mode (INSTAGRAM_MCP_DATABASE_URL) needs the token key set, the same on every replica, since each replica has a data directory of its own: generate one with `openssl rand -hex 32` and give it to all of them.',
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const hasCredentials = Boolean(raw.INSTAGRAM_APP_ID || raw.FACEBOOK_APP_ID || raw.INSTAGRAM_ACCESS_TOKEN);
@@ -361,6 +385,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: CliFlags
     },
     apiVersion: raw.GRAPH_API_VERSION,
     dataDir: path.resolve(expandHome(raw.INSTAGRAM_MCP_DATA_DIR ?? defaultDataDir())),
+    ...(raw.INSTAGRAM_MCP_UPLOADS_DIR ? { uploadsDir: path.resolve(expandHome(raw.INSTAGRAM_MCP_UPLOADS_DIR)) } : {}),
     encryptionKey: raw.INSTAGRAM_MCP_ENCRYPTION_KEY,
     publicUrl: raw.INSTAGRAM_MCP_PUBLIC_URL?.replace(/\/+$/, ''),
     mediaDirs: raw.INSTAGRAM_MCP_MEDIA_DIRS.map((d) => path.resolve(expandHome(d))),
@@ -376,7 +401,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: CliFlags
       sessionIdleMs: raw.INSTAGRAM_MCP_SESSION_IDLE_MINUTES * 60 * 1000,
       maxSessionsPerOwner: raw.INSTAGRAM_MCP_MAX_SESSIONS,
       uploadQuota: { bytes: raw.INSTAGRAM_MCP_UPLOAD_QUOTA_MB * 1024 * 1024, files: raw.INSTAGRAM_MCP_UPLOAD_QUOTA_FILES },
+      stateless: raw.INSTAGRAM_MCP_HTTP_STATELESS ?? Boolean(raw.INSTAGRAM_MCP_DATABASE_URL),
     },
+    ...(raw.INSTAGRAM_MCP_DATABASE_URL ? { database: { url: raw.INSTAGRAM_MCP_DATABASE_URL, poolSize: raw.INSTAGRAM_MCP_DATABASE_POOL } } : {}),
     toolsets: [...new Set(raw.INSTAGRAM_MCP_TOOLSETS)],
     readOnly: raw.INSTAGRAM_MCP_READ_ONLY === true,
     agentOverride: raw.INSTAGRAM_MCP_AGENT,

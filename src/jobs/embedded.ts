@@ -50,29 +50,37 @@ export class EmbeddedJobQueue implements JobQueue {
     this.handlers.set(kind, handler);
   }
 
-  schedule(job: JobSpec): Promise<void> {
-    this.store.jobs.schedule(job);
-    this.arm();
-    return Promise.resolve();
+  async schedule(job: JobSpec): Promise<void> {
+    await this.store.jobs.schedule(job);
+    await this.arm();
   }
 
-  cancel(key: string): Promise<boolean> {
-    const cancelled = this.store.jobs.cancel(key);
+  async cancel(key: string): Promise<boolean> {
+    const cancelled = await this.store.jobs.cancel(key);
     for (const run of this.running.values()) if (run.key === key) run.controller.abort(new Error('the job was cancelled'));
-    return Promise.resolve(cancelled);
+    return cancelled;
+  }
+
+  async pending(key: string): Promise<{ state: 'queued' | 'running'; runAt: number } | undefined> {
+    const job = await this.store.jobs.get(key);
+    return job && (job.state === 'queued' || job.state === 'running') ? { state: job.state, runAt: job.runAt } : undefined;
+  }
+
+  purgeFinished(before: number): Promise<number> {
+    return this.store.jobs.purgeFinished(before);
   }
 
   start(): void {
     if (this.closed) return;
     this.started = true;
-    this.arm();
+    void this.rearm();
   }
 
   async runDue(): Promise<number> {
     if (this.closed) return 0;
     const room = this.concurrency - this.running.size;
     if (room <= 0) return 0;
-    const claimed = this.store.jobs.claimDue(this.owner, JOB_LEASE_MS, room);
+    const claimed = await this.store.jobs.claimDue(this.owner, JOB_LEASE_MS, room);
     await Promise.all(claimed.map((job) => this.run(job)));
     return claimed.length;
   }
@@ -94,24 +102,38 @@ export class EmbeddedJobQueue implements JobQueue {
   }
 
   /** Arms one timer for whichever comes first: the next due job or the next poll. */
-  private arm(): void {
+  private async arm(): Promise<void> {
     if (!this.started || this.closed) return;
+    const next = await this.store.jobs.nextWakeAt();
+    if (this.closed) return;
+    // Replaced after the read: of two arms at once, the later one's timer is the one kept.
     this.timer?.cancel();
-    const next = this.store.jobs.nextWakeAt();
     const delay = next === null ? JOB_POLL_MS : Math.min(JOB_POLL_MS, Math.max(0, next - this.clock.now()));
     this.timer = this.clock.setTimer(delay, () => this.tick());
   }
 
   private tick(): void {
     if (this.closed) return;
-    if (this.ticking) return void this.ticking.then(() => this.arm());
+    if (this.ticking) return void this.ticking.then(() => this.rearm());
     this.ticking = this.runDue()
       .then(() => undefined)
       .catch((err: unknown) => this.logger.warn('running due jobs failed', { error: describeError(err).message }))
       .finally(() => {
         this.ticking = undefined;
-        this.arm();
+        void this.rearm();
       });
+  }
+
+  /** arm() from a timer: a store that cannot answer now is retried at the next poll, not thrown at nobody. */
+  private async rearm(): Promise<void> {
+    try {
+      await this.arm();
+    } catch (err) {
+      if (this.closed) return;
+      this.logger.warn('could not read the next job time; polling again later', { error: describeError(err).message });
+      this.timer?.cancel();
+      this.timer = this.clock.setTimer(JOB_POLL_MS, () => this.tick());
+    }
   }
 
   private async run(job: JobRecord): Promise<void> {
@@ -122,26 +144,31 @@ export class EmbeddedJobQueue implements JobQueue {
     const done = new Promise<void>((resolve) => (settle = resolve));
     this.running.set(job.id, { key: job.key, controller, done });
     const renewal = every(this.clock, JOB_LEASE_MS / 3, () => {
-      if (!this.store.jobs.renew(claim, JOB_LEASE_MS)) controller.abort(new Error('the job was cancelled, moved or taken over'));
+      this.store.jobs.renew(claim, JOB_LEASE_MS).then(
+        (held) => {
+          if (!held) controller.abort(new Error('the job was cancelled, moved or taken over'));
+        },
+        (err: unknown) => this.logger.warn('could not renew a job lease; trying again at the next renewal', { job: job.key, error: describeError(err).message }),
+      );
     });
     try {
       if (!handler) {
-        this.store.jobs.finish(claim, { state: 'failed', error: `no handler for jobs of kind ${job.kind}` });
+        await this.store.jobs.finish(claim, { state: 'failed', error: `no handler for jobs of kind ${job.kind}` });
         return;
       }
       const result = await handler({ key: job.key, kind: job.kind, owner: job.owner, payload: job.payload, runAt: job.runAt, attempt: job.attempts, signal: controller.signal });
       if (controller.signal.aborted) return;
-      this.store.jobs.finish(claim, result ? { state: 'queued', runAt: result.runAgainAt, resetAttempts: true } : { state: 'done' });
+      await this.store.jobs.finish(claim, result ? { state: 'queued', runAt: result.runAgainAt, resetAttempts: true } : { state: 'done' });
     } catch (err) {
       if (controller.signal.aborted) return;
       const error = describeError(err).message;
       if (job.attempts >= MAX_ATTEMPTS) {
         this.logger.error('job failed for good', { job: job.key, kind: job.kind, attempts: job.attempts, error });
-        this.store.jobs.finish(claim, { state: 'failed', error });
+        await this.store.jobs.finish(claim, { state: 'failed', error });
       } else {
         const delay = Math.min(MAX_RETRY_DELAY_MS, 30_000 * 2 ** (job.attempts - 1));
         this.logger.warn('job failed; retrying later', { job: job.key, kind: job.kind, attempt: job.attempts, retryInMs: delay, error });
-        this.store.jobs.finish(claim, { state: 'queued', runAt: this.clock.now() + delay, error });
+        await this.store.jobs.finish(claim, { state: 'queued', runAt: this.clock.now() + delay, error });
       }
     } finally {
       renewal.cancel();

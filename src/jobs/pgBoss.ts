@@ -52,6 +52,7 @@ export class PgBossJobQueue implements JobQueue {
   private readonly schema: string;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly queues = new Map<string, Promise<void>>();
+  private creating: Promise<unknown> = Promise.resolve();
   private readonly running = new Map<string, { key: string; controller: AbortController; done: Promise<void> }>();
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -88,21 +89,36 @@ export class PgBossJobQueue implements JobQueue {
     this.handlers.set(kind, handler);
   }
 
-  /** The kind's queue, created once (pg-boss ignores a create of an existing queue). */
+  /**
+   * The kind's queue, created once (pg-boss ignores a create of an existing queue). Creations run one
+   * at a time here, and one that deadlocks with another replica's (pg-boss alters tables to create a
+   * queue) is tried again.
+   */
   private queue(kind: string): Promise<void> {
     let created = this.queues.get(kind);
     if (!created) {
-      created = this.ready.then(() =>
-        this.boss.createQueue(queueName(kind), {
-          name: queueName(kind),
-          policy: 'stately',
-          retryLimit: RETRY_LIMIT,
-          retryDelay: this.retryDelay,
-          // pg-boss's backoff has a floor of one second; no delay at all (tests) means no backoff.
-          retryBackoff: this.retryDelay > 0,
-          expireInSeconds: this.expireInSeconds,
-        }),
-      );
+      const options = {
+        name: queueName(kind),
+        policy: 'stately' as const,
+        retryLimit: RETRY_LIMIT,
+        retryDelay: this.retryDelay,
+        // pg-boss's backoff has a floor of one second; no delay at all (tests) means no backoff.
+        retryBackoff: this.retryDelay > 0,
+        expireInSeconds: this.expireInSeconds,
+      };
+      created = this.creating.then(async () => {
+        await this.ready;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await this.boss.createQueue(queueName(kind), options);
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if ((code !== '40P01' && code !== '23505') || attempt >= 5) throw err;
+            this.logger.debug('creating a job queue collided with another replica; trying again', { queue: queueName(kind), attempt });
+          }
+        }
+      });
+      this.creating = created.catch(() => {});
       this.queues.set(kind, created);
       created.catch(() => this.queues.delete(kind));
     }
@@ -150,6 +166,21 @@ export class PgBossJobQueue implements JobQueue {
       run.controller.abort(new Error('the job was cancelled'));
     }
     return cancelled > 0 || wasRunning;
+  }
+
+  async pending(key: string): Promise<{ state: 'queued' | 'running'; runAt: number } | undefined> {
+    await this.ready;
+    const { rows } = await this.pool.query<{ state: string; start_after: Date }>(
+      `select state, start_after from ${this.schema}.job where singleton_key = $1 and state in ('created', 'retry', 'active') order by state = 'active' desc, start_after limit 1`,
+      [key],
+    );
+    const row = rows[0];
+    return row ? { state: row.state === 'active' ? 'running' : 'queued', runAt: row.start_after.getTime() } : undefined;
+  }
+
+  /** pg-boss archives and deletes finished jobs itself (its retention and maintenance). */
+  purgeFinished(): Promise<number> {
+    return Promise.resolve(0);
   }
 
   start(): void {
@@ -212,6 +243,16 @@ export class PgBossJobQueue implements JobQueue {
       });
   }
 
+  /**
+   * A job stopped mid-run. By a restart: queued again, due now, for another replica to take at once
+   * (not failed, which would wait out a retry delay, nor left to expire). By a cancel: done with.
+   */
+  private async settleAborted(name: string, job: PgBoss.JobWithMetadata<JobData>): Promise<void> {
+    const data = job.data;
+    if (this.closed) await this.schedule({ key: data.key, kind: data.kind, owner: data.owner, payload: data.payload, runAt: Math.min(data.runAt, this.clock.now()) });
+    await this.boss.complete(name, job.id);
+  }
+
   private async run(kind: string, job: PgBoss.JobWithMetadata<JobData>): Promise<void> {
     const name = queueName(kind);
     const data = job.data;
@@ -222,15 +263,14 @@ export class PgBossJobQueue implements JobQueue {
     try {
       const handler = this.handlers.get(kind)!;
       const result = await handler({ key: data.key, kind: data.kind, owner: data.owner, payload: data.payload, runAt: data.runAt, attempt: job.retryCount + 1, signal: controller.signal });
-      if (controller.signal.aborted) {
-        // Stopped mid-run (a restart): given back at once rather than left to expire. Cancelled: done with.
-        if (this.closed) await this.boss.fail(name, job.id, { message: 'the server stopped while the job ran' });
-        else await this.boss.complete(name, job.id);
-        return;
-      }
+      if (controller.signal.aborted) return await this.settleAborted(name, job);
       if (result) await this.schedule({ key: data.key, kind: data.kind, owner: data.owner, payload: data.payload, runAt: result.runAgainAt });
       await this.boss.complete(name, job.id);
     } catch (err) {
+      if (controller.signal.aborted) {
+        await this.settleAborted(name, job).catch((e: unknown) => this.logger.warn('could not give a stopped job back', { job: data.key, error: describeError(e).message }));
+        return;
+      }
       const error = describeError(err).message;
       if (job.retryCount >= RETRY_LIMIT) this.logger.error('job failed for good', { job: data.key, kind, attempts: job.retryCount + 1, error });
       else this.logger.warn('job failed; retrying later', { job: data.key, kind, attempt: job.retryCount + 1, error });

@@ -39,6 +39,10 @@ export interface JobQueue {
   schedule(job: JobSpec): Promise<void>;
   /** Cancels a job not yet done; false when there was none to cancel. */
   cancel(key: string): Promise<boolean>;
+  /** The key's job while it is queued or running (undefined once done, failed, cancelled or never scheduled). */
+  pending(key: string): Promise<{ state: 'queued' | 'running'; runAt: number } | undefined>;
+  /** Forgets finished jobs last touched before `before`; how many (a queue that keeps its own retention says 0). */
+  purgeFinished(before: number): Promise<number>;
   /** Starts running due jobs on the clock, until close(). */
   start(): void;
   /** Runs every job due now and waits for them (the worker at start, and tests). How many ran. */

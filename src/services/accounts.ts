@@ -145,33 +145,33 @@ export class AccountService {
   }
 
   /** The accounts this agent may use (or all of the owner's with includeDisabled), newest first. */
-  list(caller: Caller, options: { includeDisabled?: boolean } = {}): Array<{ account: AccountRecord; enabled: boolean }> {
-    const disabled = this.o.store.agentAccounts.disabledFor(caller.owner, caller.agent);
-    return this.o.store.accounts
-      .list(caller.owner)
+  async list(caller: Caller, options: { includeDisabled?: boolean } = {}): Promise<Array<{ account: AccountRecord; enabled: boolean }>> {
+    const disabled = await this.o.store.agentAccounts.disabledFor(caller.owner, caller.agent);
+    return (await this.o.store.accounts
+          .list(caller.owner))
       .map((account) => ({ account, enabled: !disabled.has(account.id) }))
       .filter((a) => options.includeDisabled || a.enabled);
   }
 
   /** The owner's Facebook Pages without a linked Instagram account, as the latest Facebook login found them. */
-  pagesWithoutInstagram(caller: Pick<Caller, 'owner'>): PageWithoutInstagram[] {
-    return this.o.store.unlinkedFacebookPages.list(caller.owner).map((p) => ({ pageId: p.pageId, name: p.name }));
+  async pagesWithoutInstagram(caller: Pick<Caller, 'owner'>): Promise<PageWithoutInstagram[]> {
+    return (await this.o.store.unlinkedFacebookPages.list(caller.owner)).map((p) => ({ pageId: p.pageId, name: p.name }));
   }
 
   /**
    * The account a tool acts on: by id or @username, or the only enabled one. Errors list the choices.
    */
-  resolve(caller: Caller, accountArg?: string): AccountRecord {
-    const usable = this.list(caller).filter((a) => a.account.status !== 'disconnected');
+  async resolve(caller: Caller, accountArg?: string): Promise<AccountRecord> {
+    const usable = (await this.list(caller)).filter((a) => a.account.status !== 'disconnected');
     const choices = () => usable.map((a) => `@${a.account.username} (${a.account.id})`).join(', ') || 'none';
     let account: AccountRecord | undefined;
     if (accountArg && accountArg.trim()) {
       const wanted = accountArg.trim();
-      account = this.lookup(caller.owner, wanted);
+      account = await this.lookup(caller.owner, wanted);
       if (!account) {
         throw new AppError('account_not_found', `No connected Instagram account matches '${wanted.slice(0, 80)}'.`, `Use one of: ${choices()}; or connect it with instagram_authenticate.`);
       }
-      if (!this.o.store.agentAccounts.isEnabled(caller.owner, caller.agent, account.id)) {
+      if (!(await this.o.store.agentAccounts.isEnabled(caller.owner, caller.agent, account.id))) {
         throw new AppError('account_disabled', `@${account.username} is disabled for this agent (${caller.agent}).`, `Enable it with instagram_set_account_enabled, or use one of: ${choices()}.`);
       }
     } else {
@@ -198,34 +198,34 @@ export class AccountService {
     return `Run instagram_authenticate${account.loginType === 'facebook' ? ' with login_type "facebook"' : ''} to reconnect @${account.username}.`;
   }
 
-  setEnabled(caller: Caller, accountArg: string, enabled: boolean): AccountRecord {
-    const account = this.findOwned(caller, accountArg);
-    this.o.store.transaction(() => {
-      this.o.store.agentAccounts.setEnabled(caller.owner, caller.agent, account.id, enabled);
-      this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: enabled ? 'account.enabled' : 'account.disabled' });
-    });
+  async setEnabled(caller: Caller, accountArg: string, enabled: boolean): Promise<AccountRecord> {
+    const account = await this.findOwned(caller, accountArg);
+    await this.o.store.transaction(async () => {
+                  await this.o.store.agentAccounts.setEnabled(caller.owner, caller.agent, account.id, enabled);
+                  await this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: enabled ? 'account.enabled' : 'account.disabled' });
+                });
     return account;
   }
 
-  disconnect(caller: Caller, accountArg?: string): AccountRecord {
-    const account = accountArg ? this.findOwned(caller, accountArg) : this.resolve(caller);
-    this.o.store.transaction(() => {
-      this.o.store.accounts.disconnect(caller.owner, account.id);
-      this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'account.disconnected' });
-    });
-    return this.o.store.accounts.get(caller.owner, account.id)!;
+  async disconnect(caller: Caller, accountArg?: string): Promise<AccountRecord> {
+    const account = accountArg ? (await this.findOwned(caller, accountArg)) : (await this.resolve(caller));
+    await this.o.store.transaction(async () => {
+                  await this.o.store.accounts.disconnect(caller.owner, account.id);
+                  await this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'account.disconnected' });
+                });
+    return (await this.o.store.accounts.get(caller.owner, account.id))!;
   }
 
   /** An account of this owner by id or @username, whatever its status or toggle. */
-  private lookup(owner: string, accountArg: string): AccountRecord | undefined {
+  private async lookup(owner: string, accountArg: string): Promise<AccountRecord | undefined> {
     const wanted = accountArg.trim();
-    return /^\d+$/.test(wanted) ? this.o.store.accounts.get(owner, wanted) : this.o.store.accounts.findByUsername(owner, wanted);
+    return /^\d+$/.test(wanted) ? (this.o.store.accounts.get(owner, wanted)) : (this.o.store.accounts.findByUsername(owner, wanted));
   }
 
-  private findOwned(caller: Caller, accountArg: string): AccountRecord {
-    const account = this.lookup(caller.owner, accountArg);
+  private async findOwned(caller: Caller, accountArg: string): Promise<AccountRecord> {
+    const account = await this.lookup(caller.owner, accountArg);
     if (!account) {
-      const all = this.o.store.accounts.list(caller.owner).map((a) => `@${a.username}`).join(', ') || 'none';
+      const all = (await this.o.store.accounts.list(caller.owner)).map((a) => `@${a.username}`).join(', ') || 'none';
       throw new AppError('account_not_found', `No connected Instagram account matches '${accountArg.trim().slice(0, 80)}'.`, `Accounts: ${all}; connect another with instagram_authenticate.`);
     }
     return account;
@@ -234,18 +234,18 @@ export class AccountService {
   /** Re-reads profiles and counts from the API. */
   async refreshProfile(caller: Caller, account: AccountRecord, signal?: AbortSignal): Promise<AccountRecord> {
     const profile = await this.call(caller, account, (auth) => getIgUserProfile(this.o.graph, auth, signal));
-    this.o.store.accounts.updateProfile(caller.owner, account.id, {
-      username: profile.username ?? account.username,
-      name: profile.name ?? account.name,
-      biography: profile.biography ?? account.biography,
-      website: profile.website ?? account.website,
-      profilePictureUrl: profile.profilePictureUrl ?? account.profilePictureUrl,
-      accountType: profile.accountType ?? account.accountType,
-      followersCount: profile.followersCount ?? account.followersCount,
-      followsCount: profile.followsCount ?? account.followsCount,
-      mediaCount: profile.mediaCount ?? account.mediaCount,
-    });
-    return this.o.store.accounts.get(caller.owner, account.id)!;
+    await this.o.store.accounts.updateProfile(caller.owner, account.id, {
+                  username: profile.username ?? account.username,
+                  name: profile.name ?? account.name,
+                  biography: profile.biography ?? account.biography,
+                  website: profile.website ?? account.website,
+                  profilePictureUrl: profile.profilePictureUrl ?? account.profilePictureUrl,
+                  accountType: profile.accountType ?? account.accountType,
+                  followersCount: profile.followersCount ?? account.followersCount,
+                  followsCount: profile.followsCount ?? account.followsCount,
+                  mediaCount: profile.mediaCount ?? account.mediaCount,
+                });
+    return (await this.o.store.accounts.get(caller.owner, account.id))!;
   }
 
   // ---------------------------------------------------------------- token lifecycle
@@ -260,8 +260,8 @@ export class AccountService {
       return await fn({ igUserId: fresh.id, loginType: fresh.loginType, accessToken: fresh.accessToken! });
     } catch (err) {
       if (err instanceof GraphError && err.kind === 'reauth') {
-        this.markNeedsReauth(fresh, err.message);
-        this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: fresh.id, action: 'account.needs_reauth', detail: { code: err.code, subcode: err.subcode } });
+        await this.markNeedsReauth(fresh, err.message);
+        await this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: fresh.id, action: 'account.needs_reauth', detail: { code: err.code, subcode: err.subcode } });
         throw new AppError('needs_reauth', `Instagram rejected the token of @${fresh.username}: ${err.message}`, this.reauthHint(fresh), {
           graph_code: err.code,
           graph_subcode: err.subcode,
@@ -271,8 +271,8 @@ export class AccountService {
     }
   }
 
-  markNeedsReauth(account: AccountRecord, reason: string): void {
-    this.o.store.accounts.setStatus(account.owner, account.id, 'needs_reauth', reason.slice(0, 300));
+  async markNeedsReauth(account: AccountRecord, reason: string): Promise<void> {
+    await this.o.store.accounts.setStatus(account.owner, account.id, 'needs_reauth', reason.slice(0, 300));
     this.o.logger.warn('account needs re-authentication', { account: account.id, username: account.username });
   }
 
@@ -289,7 +289,7 @@ export class AccountService {
   async ensureFreshToken(account: AccountRecord): Promise<AccountRecord> {
     const now = this.o.clock.now();
     if (account.tokenExpiresAt !== null && account.tokenExpiresAt <= now) {
-      this.markNeedsReauth(account, 'the access token expired');
+      await this.markNeedsReauth(account, 'the access token expired');
       throw new AppError('needs_reauth', `The token of @${account.username} expired.`, this.reauthHint(account));
     }
     if (!this.refreshDue(account, now)) return account;
@@ -315,19 +315,19 @@ export class AccountService {
       }
       registerSecret(result.accessToken);
       const expiresAt = result.expiresIn ? now + result.expiresIn * 1000 : null;
-      this.o.store.accounts.updateToken(account.owner, account.id, { accessToken: result.accessToken, issuedAt: now, expiresAt, lastRefreshAt: now });
-      this.o.store.audit.record({ owner: account.owner, agent: null, accountId: account.id, action: 'token.refreshed', detail: { expires_at: expiresAt } });
+      await this.o.store.accounts.updateToken(account.owner, account.id, { accessToken: result.accessToken, issuedAt: now, expiresAt, lastRefreshAt: now });
+      await this.o.store.audit.record({ owner: account.owner, agent: null, accountId: account.id, action: 'token.refreshed', detail: { expires_at: expiresAt } });
       this.o.logger.info('token refreshed', { account: account.id, expiresAt });
-      return this.o.store.accounts.get(account.owner, account.id)!;
+      return (await this.o.store.accounts.get(account.owner, account.id))!;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.o.store.accounts.recordRefreshError(account.owner, account.id, message.slice(0, 300));
+      await this.o.store.accounts.recordRefreshError(account.owner, account.id, message.slice(0, 300));
       this.o.logger.warn('token refresh failed; keeping the current token while it is valid', { account: account.id, error: message });
       if (err instanceof GraphError && err.kind === 'reauth' && err.subcode === 463) {
-        this.markNeedsReauth(account, message);
+        await this.markNeedsReauth(account, message);
         throw new AppError('needs_reauth', `The token of @${account.username} expired.`, this.reauthHint(account));
       }
-      return this.o.store.accounts.get(account.owner, account.id) ?? account;
+      return (await this.o.store.accounts.get(account.owner, account.id)) ?? account;
     }
   }
 
@@ -335,7 +335,7 @@ export class AccountService {
   async refreshSweep(): Promise<{ checked: number; refreshed: number; failed: number }> {
     let refreshed = 0;
     let failed = 0;
-    const accounts = this.o.store.accounts.listWithTokens();
+    const accounts = await this.o.store.accounts.listWithTokens();
     for (const account of accounts) {
       const before = account.lastRefreshAt;
       try {
@@ -375,7 +375,7 @@ export class AccountService {
     const redirectUri = this.redirectUri();
     const state = createState();
     const pkce = await createPkce();
-    const session = this.o.store.oauthSessions.create({ state, codeVerifier: pkce.codeVerifier, loginType, owner: caller.owner, agent: caller.agent, redirectUri, ttlMs: SESSION_TTL_MS });
+    const session = await this.o.store.oauthSessions.create({ state, codeVerifier: pkce.codeVerifier, loginType, owner: caller.owner, agent: caller.agent, redirectUri, ttlMs: SESSION_TTL_MS });
     const authorizationUrl =
       loginType === 'instagram'
         ? buildInstagramAuthorizeUrl({ authorizeUrl: this.o.config.urls.instagramAuthorize, appId: app.appId, redirectUri, state, codeChallenge: pkce.codeChallenge })
@@ -401,12 +401,12 @@ export class AccountService {
     if (!state) {
       throw new AppError('state_missing', 'The pasted value carries no state.', 'Paste the whole URL the browser was redirected to (it contains code= and state=), or pass state together with the code.');
     }
-    const existing = this.o.store.oauthSessions.get(state);
+    const existing = await this.o.store.oauthSessions.get(state);
     if (!existing || (caller && existing.owner !== caller.owner)) {
       throw new AppError('state_mismatch', 'This login link was not started here (unknown state).', 'Run instagram_authenticate again and use the new link.');
     }
     if (parsed.error) {
-      this.o.store.oauthSessions.fail(state, `${parsed.error.error}: ${parsed.error.description ?? ''}`);
+      await this.o.store.oauthSessions.fail(state, `${parsed.error.error}: ${parsed.error.description ?? ''}`);
       this.notify(state);
       throw new AppError('login_denied', `The login was not approved (${parsed.error.reason ?? parsed.error.error}).`, 'Run instagram_authenticate again and approve the permissions, or use another account.');
     }
@@ -414,7 +414,7 @@ export class AccountService {
     if (existing.expiresAt <= this.o.clock.now()) {
       throw new AppError('session_expired', 'This login link expired (links are valid for 10 minutes).', 'Run instagram_authenticate again for a new link.');
     }
-    const session = this.o.store.oauthSessions.claim(state);
+    const session = await this.o.store.oauthSessions.claim(state);
     if (!session) {
       throw new AppError('state_used', 'This login link was already used.', 'Run instagram_authenticate again for a new link.');
     }
@@ -424,17 +424,17 @@ export class AccountService {
         session.loginType === 'instagram'
           ? await this.finishInstagramLogin(who, parsed.code, session.redirectUri, session.codeVerifier)
           : await this.finishFacebookLogin(who, parsed.code, session.redirectUri);
-      this.o.store.oauthSessions.complete(state, { accounts: result.connected.map((a) => a.id) });
+      await this.o.store.oauthSessions.complete(state, { accounts: result.connected.map((a) => a.id) });
       return result;
     } catch (err) {
-      this.o.store.oauthSessions.fail(state, err instanceof Error ? err.message : String(err));
+      await this.o.store.oauthSessions.fail(state, err instanceof Error ? err.message : String(err));
       if (err instanceof GraphError) {
         throw new AppError('login_failed', `Instagram refused the login: ${err.message}`, 'The code may have expired or been used already; run instagram_authenticate again.', { graph_code: err.code, graph_subcode: err.subcode });
       }
       throw err;
     } finally {
       this.notify(state);
-      this.maybeStopListener();
+      await this.maybeStopListener();
     }
   }
 
@@ -446,15 +446,15 @@ export class AccountService {
     registerSecret(long.accessToken);
     const now = this.o.clock.now();
     const profile = await getInstagramLoginProfile(this.o.graph, long.accessToken);
-    const account = this.saveAccount(who, {
-      id: profile.igUserId ?? short.userId,
-      loginType: 'instagram',
-      accessToken: long.accessToken,
-      issuedAt: now,
-      expiresAt: long.expiresIn ? now + long.expiresIn * 1000 : null,
-      pageId: null,
-      profile,
-    });
+    const account = await this.saveAccount(who, {
+              id: profile.igUserId ?? short.userId,
+              loginType: 'instagram',
+              accessToken: long.accessToken,
+              issuedAt: now,
+              expiresAt: long.expiresIn ? now + long.expiresIn * 1000 : null,
+              pageId: null,
+              profile,
+            });
     return { connected: [this.view(account, true)], pagesWithoutInstagram: [], loginType: 'instagram' };
   }
 
@@ -478,20 +478,24 @@ export class AccountService {
       })),
     );
     const withoutIg = pages.filter((p) => !p.igUserId);
-    const connected = this.o.store.transaction(() => {
+    const connected = await this.o.store.transaction(async () => {
       // Kept until the owner's next Facebook login, so instagram_accounts can keep naming them.
-      this.o.store.unlinkedFacebookPages.replace(who.owner, withoutIg.map((p) => ({ pageId: p.pageId, name: p.name })));
-      return profiles.map(({ page, profile }) =>
-        this.saveAccount(who, {
-          id: page.igUserId!,
-          loginType: 'facebook',
-          accessToken: userToken,
-          issuedAt: now,
-          expiresAt: expiresIn ? now + expiresIn * 1000 : null,
-          pageId: page.pageId,
-          profile,
-        }),
-      );
+      await this.o.store.unlinkedFacebookPages.replace(who.owner, withoutIg.map((p) => ({ pageId: p.pageId, name: p.name })));
+      const saved = [];
+      for (const { page, profile } of profiles) {
+        saved.push(
+          await this.saveAccount(who, {
+            id: page.igUserId!,
+            loginType: 'facebook',
+            accessToken: userToken,
+            issuedAt: now,
+            expiresAt: expiresIn ? now + expiresIn * 1000 : null,
+            pageId: page.pageId,
+            profile,
+          }),
+        );
+      }
+      return saved;
     });
     return {
       connected: connected.map((a) => this.view(a, true)),
@@ -500,7 +504,7 @@ export class AccountService {
     };
   }
 
-  private saveAccount(
+  private async saveAccount(
     who: Caller,
     input: {
       id: string;
@@ -522,35 +526,35 @@ export class AccountService {
         appScopedId?: string | null;
       };
     },
-  ): AccountRecord {
+  ): Promise<AccountRecord> {
     const p = input.profile;
-    return this.o.store.transaction(() => {
-      const account = this.o.store.accounts.upsert({
-        owner: who.owner,
-        id: input.id,
-        appScopedId: p.appScopedId ?? null,
-        username: p.username ?? input.id,
-        name: p.name ?? null,
-        biography: p.biography ?? null,
-        website: p.website ?? null,
-        profilePictureUrl: p.profilePictureUrl ?? null,
-        // graph.facebook.com has no account_type: keep the one an Instagram Login of the same account read.
-        accountType: p.accountType ?? this.o.store.accounts.get(who.owner, input.id)?.accountType ?? null,
-        loginType: input.loginType,
-        pageId: input.pageId,
-        followersCount: p.followersCount ?? null,
-        followsCount: p.followsCount ?? null,
-        mediaCount: p.mediaCount ?? null,
-        accessToken: input.accessToken,
-        tokenIssuedAt: input.issuedAt,
-        tokenExpiresAt: input.expiresAt,
-        lastRefreshAt: null,
-        status: 'active',
-      });
-      this.o.store.agentAccounts.setEnabled(who.owner, who.agent, account.id, true);
-      this.o.store.audit.record({ owner: who.owner, agent: who.agent, accountId: account.id, action: 'account.connected', detail: { login_type: input.loginType } });
-      return account;
-    });
+    return this.o.store.transaction(async () => {
+              const account = await this.o.store.accounts.upsert({
+                                owner: who.owner,
+                                id: input.id,
+                                appScopedId: p.appScopedId ?? null,
+                                username: p.username ?? input.id,
+                                name: p.name ?? null,
+                                biography: p.biography ?? null,
+                                website: p.website ?? null,
+                                profilePictureUrl: p.profilePictureUrl ?? null,
+                                // graph.facebook.com has no account_type: keep the one an Instagram Login of the same account read.
+                                accountType: p.accountType ?? (await this.o.store.accounts.get(who.owner, input.id))?.accountType ?? null,
+                                loginType: input.loginType,
+                                pageId: input.pageId,
+                                followersCount: p.followersCount ?? null,
+                                followsCount: p.followsCount ?? null,
+                                mediaCount: p.mediaCount ?? null,
+                                accessToken: input.accessToken,
+                                tokenIssuedAt: input.issuedAt,
+                                tokenExpiresAt: input.expiresAt,
+                                lastRefreshAt: null,
+                                status: 'active',
+                              });
+              await this.o.store.agentAccounts.setEnabled(who.owner, who.agent, account.id, true);
+              await this.o.store.audit.record({ owner: who.owner, agent: who.agent, accountId: account.id, action: 'account.connected', detail: { login_type: input.loginType } });
+              return account;
+            });
   }
 
   /** Imports an existing long-lived token; the login type is detected, never guessed silently. */
@@ -587,7 +591,7 @@ export class AccountService {
         }
         throw err;
       });
-      const account = this.saveAccount(caller, { id: profile.igUserId, loginType: 'instagram', accessToken: token, issuedAt: now, expiresAt: null, pageId: null, profile });
+      const account = await this.saveAccount(caller, { id: profile.igUserId, loginType: 'instagram', accessToken: token, issuedAt: now, expiresAt: null, pageId: null, profile });
       return { connected: [this.view(account, true)], pagesWithoutInstagram: [], loginType: 'instagram' };
     }
     let expiresIn: number | null = null;
@@ -604,7 +608,7 @@ export class AccountService {
     const token = this.o.config.accessToken;
     if (!token) return;
     const owner = this.o.config.localOwner;
-    const already = this.o.store.accounts.list(owner).some((a) => a.accessToken === token);
+    const already = (await this.o.store.accounts.list(owner)).some((a) => a.accessToken === token);
     if (already) return;
     const result = await this.importToken({ owner, agent: 'default' }, token);
     this.o.logger.info('imported INSTAGRAM_ACCESS_TOKEN', { accounts: result.connected.map((a) => a.username) });
@@ -614,7 +618,7 @@ export class AccountService {
 
   /** Waits until a login session is no longer pending (callback arrived) or the timeout passes. */
   async waitForSession(state: string, timeoutMs: number, signal?: AbortSignal): Promise<'completed' | 'failed' | 'pending'> {
-    const current = this.o.store.oauthSessions.get(state);
+    const current = await this.o.store.oauthSessions.get(state);
     if (current && current.status !== 'pending' && current.status !== 'exchanging') return current.status;
     await new Promise<void>((resolve) => {
       const timer = this.o.clock.setTimer(timeoutMs, done);
@@ -627,7 +631,7 @@ export class AccountService {
         resolve();
       }
     });
-    const after = this.o.store.oauthSessions.get(state);
+    const after = await this.o.store.oauthSessions.get(state);
     return after && (after.status === 'completed' || after.status === 'failed') ? after.status : 'pending';
   }
 
@@ -654,13 +658,13 @@ export class AccountService {
   }
 
   /** The callback listener stays while any login is pending (or until the service closes). */
-  private maybeStopListener(force = false): void {
-    if (!force && this.o.store.oauthSessions.hasPending()) return;
+  private async maybeStopListener(force = false): Promise<void> {
+    if (!force && (await this.o.store.oauthSessions.hasPending())) return;
     this.o.callbackListeners?.stop();
   }
 
   async close(): Promise<void> {
-    this.maybeStopListener(true);
+    await this.maybeStopListener(true);
     for (const state of [...this.waiters.keys()]) this.notify(state);
   }
 }

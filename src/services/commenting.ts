@@ -40,40 +40,40 @@ export class Commenting {
     this.store = o.store;
   }
 
-  private audit(who: Caller, account: AccountRecord, action: string, detail: Record<string, unknown>): void {
-    this.store.audit.record({ owner: who.owner, agent: who.agent, accountId: account.id, action, detail });
+  private async audit(who: Caller, account: AccountRecord, action: string, detail: Record<string, unknown>): Promise<void> {
+    await this.store.audit.record({ owner: who.owner, agent: who.agent, accountId: account.id, action, detail });
   }
 
   async comment(who: Caller, args: { account?: string; mediaId: string; message: string }, signal?: AbortSignal): Promise<{ commentId: string; mediaId: string }> {
     const message = checkMessage(args.message);
-    const ref = resolveMediaRef(this.calls, this.store, who, args.mediaId, args.account);
+    const ref = await resolveMediaRef(this.calls, this.store, who, args.mediaId, args.account);
     let created: { id: string };
     try {
       created = await this.calls.call(who, ref.account, (auth) => createComment(this.calls.graph, auth, ref.mediaId, message, signal));
     } catch (err) {
       uncertainWrite(err, 'the comment', 'Check the comments of the media with instagram_get_comments');
     }
-    this.audit(who, ref.account, 'comment.created', { media_id: ref.mediaId, comment_id: created.id });
+    await this.audit(who, ref.account, 'comment.created', { media_id: ref.mediaId, comment_id: created.id });
     return { commentId: created.id, mediaId: ref.mediaId };
   }
 
   async reply(who: Caller, args: { account?: string; commentId: string; message: string }, signal?: AbortSignal): Promise<{ replyId: string; commentId: string }> {
     const message = checkMessage(args.message);
     const commentId = commentIdArg(args.commentId);
-    const account = this.calls.resolve(who, args.account);
+    const account = await this.calls.resolve(who, args.account);
     let created: { id: string };
     try {
       created = await this.calls.call(who, account, (auth) => replyToComment(this.calls.graph, auth, commentId, message, signal));
     } catch (err) {
       uncertainWrite(err, 'the reply', 'Check the replies with instagram_get_comments(comment_id)');
     }
-    this.audit(who, account, 'comment.replied', { comment_id: commentId, reply_id: created.id });
+    await this.audit(who, account, 'comment.replied', { comment_id: commentId, reply_id: created.id });
     return { replyId: created.id, commentId };
   }
 
   async moderate(who: Caller, args: { account?: string; commentId: string; action: ModerationAction }, signal?: AbortSignal): Promise<{ commentId: string; action: ModerationAction; success: boolean }> {
     const commentId = commentIdArg(args.commentId);
-    const account = this.calls.resolve(who, args.account);
+    const account = await this.calls.resolve(who, args.account);
     let success: boolean;
     try {
       success = await this.calls.call(who, account, (auth) =>
@@ -82,19 +82,19 @@ export class Commenting {
     } catch (err) {
       uncertainWrite(err, `the ${args.action}`, 'Read the comment with instagram_get_comments');
     }
-    this.audit(who, account, `comment.${args.action === 'delete' ? 'deleted' : args.action === 'hide' ? 'hidden' : 'unhidden'}`, { comment_id: commentId });
+    await this.audit(who, account, `comment.${args.action === 'delete' ? 'deleted' : args.action === 'hide' ? 'hidden' : 'unhidden'}`, { comment_id: commentId });
     return { commentId, action: args.action, success };
   }
 
   async setEnabled(who: Caller, args: { account?: string; mediaId: string; enabled: boolean }, signal?: AbortSignal): Promise<{ mediaId: string; enabled: boolean; success: boolean }> {
-    const ref = resolveMediaRef(this.calls, this.store, who, args.mediaId, args.account);
+    const ref = await resolveMediaRef(this.calls, this.store, who, args.mediaId, args.account);
     let success: boolean;
     try {
       success = await this.calls.call(who, ref.account, (auth) => setCommentsEnabled(this.calls.graph, auth, ref.mediaId, args.enabled, signal));
     } catch (err) {
       uncertainWrite(err, 'the change', 'Read the post with instagram_get_post (is_comment_enabled)');
     }
-    this.audit(who, ref.account, args.enabled ? 'comments.enabled' : 'comments.disabled', { media_id: ref.mediaId });
+    await this.audit(who, ref.account, args.enabled ? 'comments.enabled' : 'comments.disabled', { media_id: ref.mediaId });
     return { mediaId: ref.mediaId, enabled: args.enabled, success };
   }
 }

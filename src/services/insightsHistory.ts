@@ -26,9 +26,9 @@ export class InsightsHistory {
   constructor(private readonly o: { store: Store; clock: Clock; logger: Logger; graph: GraphHttp; accounts: AccountService }) {}
 
   /** The captures due now (labels), for one post. */
-  dueLabels(post: PostRecord, now: number): string[] {
+  async dueLabels(post: PostRecord, now: number): Promise<string[]> {
     if (!post.mediaId || post.publishedAt === null) return [];
-    const kept = this.o.store.insightSnapshots.labelsOf(post.mediaId);
+    const kept = await this.o.store.insightSnapshots.labelsOf(post.mediaId);
     if (post.kind === 'story') {
       const expiresAt = post.expiresAt ?? post.publishedAt + 24 * HOUR;
       return now < expiresAt && expiresAt - now <= STORY_CAPTURE_WINDOW_MS && !kept.has('before_expiry') ? ['before_expiry'] : [];
@@ -40,10 +40,10 @@ export class InsightsHistory {
   async captureDue(): Promise<number> {
     const now = this.o.clock.now();
     let kept = 0;
-    for (const post of this.o.store.insightSnapshots.publishedSince(now - 8 * 24 * HOUR)) {
-      const labels = this.dueLabels(post, now);
+    for (const post of (await this.o.store.insightSnapshots.publishedSince(now - 8 * 24 * HOUR))) {
+      const labels = await this.dueLabels(post, now);
       if (!labels.length) continue;
-      const account = this.o.store.accounts.get(post.owner, post.accountId);
+      const account = await this.o.store.accounts.get(post.owner, post.accountId);
       if (!account || account.status !== 'active') continue;
       try {
         const kind = post.kind === 'story' ? 'STORY' : post.kind === 'reel' || post.kind === 'video' ? 'REELS' : 'FEED';
@@ -52,7 +52,7 @@ export class InsightsHistory {
           getMediaInsights(this.o.graph, auth, mediaId, { metrics: [...DEFAULT_MEDIA_METRICS[kind]] }),
         );
         for (const label of labels) {
-          if (this.o.store.insightSnapshots.record({ owner: post.owner, accountId: post.accountId, mediaId, postId: post.id, label, capturedAt: this.o.clock.now(), rows: result.rows })) kept++;
+          if ((await this.o.store.insightSnapshots.record({ owner: post.owner, accountId: post.accountId, mediaId, postId: post.id, label, capturedAt: this.o.clock.now(), rows: result.rows }))) kept++;
         }
       } catch (err) {
         this.o.logger.warn('could not capture insights; trying again on the next sweep', { post: post.id, error: describeError(err).message });

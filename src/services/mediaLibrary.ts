@@ -146,7 +146,7 @@ export class MediaLibrary {
   readonly uploadsDir: string;
 
   constructor(private readonly o: MediaLibraryOptions) {
-    this.uploadsDir = path.join(o.config.dataDir, 'uploads');
+    this.uploadsDir = o.config.uploadsDir ?? path.join(o.config.dataDir, 'uploads');
   }
 
   // ------------------------------------------------------------------ registering media ahead of time
@@ -191,7 +191,7 @@ export class MediaLibrary {
     const expiresAt = this.o.clock.now() + REFERENCE_TTL_MS;
     if (input.data !== undefined) {
       const buffer = decodeInline(input.data, 'data');
-      this.checkInlineQuota(owner, buffer.length);
+      await this.checkInlineQuota(owner, buffer.length);
       await this.ensureUploadsDir();
       const id = randomBytes(16).toString('hex');
       const part = path.join(this.uploadsDir, `${id}.part`);
@@ -201,25 +201,25 @@ export class MediaLibrary {
     const source = (input.source ?? '').trim();
     if (!source) throw new AppError('media_missing', 'Give the media to register: source (a URL or a local path) or data (base64) with mime_type.');
     if (isMediaId(source)) {
-      const existing = this.lookup(owner, source, 'source');
+      const existing = await this.lookup(owner, source, 'source');
       return this.registeredView(existing);
     }
     const kind = classifySource(source);
     if (kind === 'url') {
       const url = normaliseUrl(source, 'source');
-      const record = this.o.store.media.create({
-        owner,
-        source: 'url',
-        localPath: null,
-        url,
-        checksum: null,
-        mimeType: null,
-        sizeBytes: null,
-        width: null,
-        height: null,
-        durationMs: null,
-        expiresAt,
-      });
+      const record = await this.o.store.media.create({
+                    owner,
+                    source: 'url',
+                    localPath: null,
+                    url,
+                    checksum: null,
+                    mimeType: null,
+                    sizeBytes: null,
+                    width: null,
+                    height: null,
+                    durationMs: null,
+                    expiresAt,
+                  });
       return { ...this.registeredView(record), kind: input.mediaType ?? guessKindFromName(url) ?? 'unknown' };
     }
     const file = await this.openLocal(source, 'source');
@@ -235,9 +235,9 @@ export class MediaLibrary {
    * Inline bytes are kept as uploads, so they count against the same per-owner quota as `POST /uploads`
    * (INSTAGRAM_MCP_UPLOAD_QUOTA_MB / _FILES): repeated inline calls cannot fill the disk either.
    */
-  private checkInlineQuota(owner: string, bytes: number): void {
+  private async checkInlineQuota(owner: string, bytes: number): Promise<void> {
     const limits = this.o.config.http.uploadQuota;
-    const held = this.o.store.media.heldUploads(owner);
+    const held = await this.o.store.media.heldUploads(owner);
     const hint =
       'Publish or use the media already sent (a file used in a post no longer counts), or wait for their reference ids to expire (24 hours after upload); an operator can raise INSTAGRAM_MCP_UPLOAD_QUOTA_MB and INSTAGRAM_MCP_UPLOAD_QUOTA_FILES.';
     if (held.files + 1 > limits.files) {
@@ -255,7 +255,7 @@ export class MediaLibrary {
 
   /** Checks a registered file against the usual targets of its kind (for the upload tool's answer). */
   async checksFor(owner: string, referenceId: string): Promise<Array<{ target: TargetKind; ok: boolean; issues: string[] }>> {
-    const record = this.o.store.media.get(owner, referenceId);
+    const record = await this.o.store.media.get(owner, referenceId);
     if (!record?.localPath) return [];
     const info = await this.withFile(record, (file) => probeOpenFile(file.handle)).catch(() => undefined);
     if (!info || info.kind === 'unknown') return [];
@@ -293,21 +293,21 @@ export class MediaLibrary {
     }
     const finalPath = path.join(this.uploadsDir, `${id}${EXT_FOR_MIME[info.mimeType] ?? ''}`);
     await fsp.rename(part, finalPath); // the same inode: the identity holds
-    const record = this.o.store.media.create({
-      id,
-      owner,
-      source: 'upload',
-      localPath: finalPath,
-      url: null,
-      checksum,
-      fileIdentity: identity,
-      mimeType: info.mimeType,
-      sizeBytes: info.sizeBytes,
-      width: info.width ?? null,
-      height: info.height ?? null,
-      durationMs: info.durationMs ?? null,
-      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
-    });
+    const record = await this.o.store.media.create({
+              id,
+              owner,
+              source: 'upload',
+              localPath: finalPath,
+              url: null,
+              checksum,
+              fileIdentity: identity,
+              mimeType: info.mimeType,
+              sizeBytes: info.sizeBytes,
+              width: info.width ?? null,
+              height: info.height ?? null,
+              durationMs: info.durationMs ?? null,
+              expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
+            });
     this.o.logger.info('media registered', { ref: id.slice(0, 8), mimeType: info.mimeType, sizeBytes: info.sizeBytes });
     return this.registeredView(record);
   }
@@ -337,20 +337,20 @@ export class MediaLibrary {
   /** Probes a checked local file through its descriptor and records it as a reference, pinned to its identity. */
   private async registerLocalFile(owner: string, file: CheckedFile): Promise<{ record: MediaRecord; info: MediaInfo }> {
     const info = await probeOpenFile(file.handle);
-    const record = this.o.store.media.create({
-      owner,
-      source: 'local',
-      localPath: file.realPath,
-      url: null,
-      checksum: null,
-      fileIdentity: file.identity,
-      mimeType: info.mimeType,
-      sizeBytes: info.sizeBytes,
-      width: info.width ?? null,
-      height: info.height ?? null,
-      durationMs: info.durationMs ?? null,
-      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
-    });
+    const record = await this.o.store.media.create({
+              owner,
+              source: 'local',
+              localPath: file.realPath,
+              url: null,
+              checksum: null,
+              fileIdentity: file.identity,
+              mimeType: info.mimeType,
+              sizeBytes: info.sizeBytes,
+              width: info.width ?? null,
+              height: info.height ?? null,
+              durationMs: info.durationMs ?? null,
+              expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
+            });
     return { record, info };
   }
 
@@ -384,7 +384,7 @@ export class MediaLibrary {
   async discover(owner: string, count: number, kinds?: MediaKind[]): Promise<Array<{ path: string; name: string }>> {
     let found;
     try {
-      found = await discoverNewest(this.o.config.mediaDirs, { exclude: this.o.store.media.usedLocalPaths(owner), limit: count, kinds });
+      found = await discoverNewest(this.o.config.mediaDirs, { exclude: await this.o.store.media.usedLocalPaths(owner), limit: count, kinds });
     } catch (err) {
       throw toAppError('auto_discover', err);
     }
@@ -413,13 +413,13 @@ export class MediaLibrary {
     if (input.data !== undefined) {
       if (!input.mimeType) throw new AppError('mime_type_required', `${field}: inline data needs mime_type (e.g. image/jpeg).`);
       const registered = await this.register(owner, { data: input.data, mimeType: input.mimeType });
-      return this.prepareFile(owner, this.lookup(owner, registered.referenceId, field), item, fixMedia, issues);
+      return this.prepareFile(owner, await this.lookup(owner, registered.referenceId, field), item, fixMedia, issues);
     }
     const source = (input.source ?? '').trim();
     if (!source) throw new AppError('media_missing', `${field}: no media given.`);
 
     if (isMediaId(source)) {
-      const record = this.lookup(owner, source, field);
+      const record = await this.lookup(owner, source, field);
       if (record.source === 'url') return this.prepareUrl(record.url!, item, issues);
       return this.prepareFile(owner, record, item, fixMedia, issues);
     }
@@ -497,24 +497,24 @@ export class MediaLibrary {
     const file = path.join(this.uploadsDir, `${id}.jpg`);
     await fsp.writeFile(file, buffer, { mode: 0o600, flag: 'wx' });
     return this.o.store.media.create({
-      id,
-      owner,
-      source: 'upload',
-      localPath: file,
-      url: null,
-      checksum: createHash('sha256').update(buffer).digest('hex'),
-      fileIdentity: fileIdentity(await fsp.lstat(file, { bigint: true })),
-      mimeType: info.mimeType,
-      sizeBytes: info.sizeBytes,
-      width: info.width ?? null,
-      height: info.height ?? null,
-      durationMs: info.durationMs ?? null,
-      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
-    });
+              id,
+              owner,
+              source: 'upload',
+              localPath: file,
+              url: null,
+              checksum: createHash('sha256').update(buffer).digest('hex'),
+              fileIdentity: fileIdentity(await fsp.lstat(file, { bigint: true })),
+              mimeType: info.mimeType,
+              sizeBytes: info.sizeBytes,
+              width: info.width ?? null,
+              height: info.height ?? null,
+              durationMs: info.durationMs ?? null,
+              expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
+            });
   }
 
-  private lookup(owner: string, id: string, field: string): MediaRecord {
-    const record = this.o.store.media.get(owner, id);
+  private async lookup(owner: string, id: string, field: string): Promise<MediaRecord> {
+    const record = await this.o.store.media.get(owner, id);
     if (!record) {
       throw new AppError('reference_not_found', `${field}: no media with reference id ${id}.`, 'Register the media with instagram_upload_media (or pass a URL or local path) and use the reference id it returns.');
     }
@@ -570,7 +570,7 @@ export class MediaLibrary {
    * caller reads it through the handle and closes it. A changed or replaced file is an AppError.
    */
   async openForUpload(media: Pick<PreparedMedia, 'path' | 'referenceId' | 'label'>): Promise<CheckedFile> {
-    const record = media.referenceId ? this.o.store.media.getById(media.referenceId) : undefined;
+    const record = media.referenceId ? (await this.o.store.media.getById(media.referenceId)) : undefined;
     try {
       if (record && record.localPath === media.path) return await this.openRow(record);
       return await openChecked(media.path!, null, [...this.o.config.mediaDirs, this.uploadsDir]);
@@ -597,7 +597,7 @@ export class MediaLibrary {
     const source = (input.source ?? '').trim();
     if (!source) throw new AppError('media_missing', `${field}: no media given.`, 'Pass a local path inside the media folders, a reference id, a URL, or data (base64).');
     if (isMediaId(source)) {
-      const record = this.lookup(owner, source, field);
+      const record = await this.lookup(owner, source, field);
       if (record.source === 'url') return { delivery: 'url', url: record.url!, label: urlLabel(record.url!) };
       return this.withFile(record, (file) => readPreviewFile(file), field);
     }
@@ -620,9 +620,9 @@ export class MediaLibrary {
   // ------------------------------------------------------------------ hosting
 
   /** Serves a file of ours at the public URL until revoked or fetched (plus the host's grace period). */
-  host(media: PreparedMedia): { url: string; token: string } {
+  async host(media: PreparedMedia): Promise<{ url: string; token: string }> {
     // Pinned to the file as it was checked: the route serves nothing once it is changed or replaced.
-    const record = media.referenceId ? this.o.store.media.getById(media.referenceId) : undefined;
+    const record = media.referenceId ? (await this.o.store.media.getById(media.referenceId)) : undefined;
     const identity = record?.localPath === media.path ? record?.fileIdentity : undefined;
     try {
       const hosted = this.o.mediaHost.publish({ path: media.path!, identity }, { mimeType: media.mimeType ?? 'application/octet-stream', fileName: media.label, expireAfterFetch: true });
@@ -642,9 +642,9 @@ export class MediaLibrary {
     this.o.mediaHost.revoke(token);
   }
 
-  markUsed(media: PreparedMedia[], postId: string): void {
+  async markUsed(media: PreparedMedia[], postId: string): Promise<void> {
     const ids = media.map((m) => m.referenceId).filter((id): id is string => Boolean(id));
-    this.o.store.media.markUsed(ids, postId);
+    await this.o.store.media.markUsed(ids, postId);
   }
 
   // ------------------------------------------------------------------ cleanup
@@ -657,8 +657,8 @@ export class MediaLibrary {
   async cleanupExpired(): Promise<{ deleted: number; kept: number }> {
     let deleted = 0;
     let kept = 0;
-    const inFlight = new Set(this.o.store.posts.listInFlight().map((p) => p.id));
-    for (const record of this.o.store.media.listExpired()) {
+    const inFlight = new Set((await this.o.store.posts.listInFlight()).map((p) => p.id));
+    for (const record of (await this.o.store.media.listExpired())) {
       if (record.usedByPostId && inFlight.has(record.usedByPostId)) {
         kept++;
         continue;
@@ -670,7 +670,7 @@ export class MediaLibrary {
       if (record.source === 'upload' && record.localPath && isInside(record.localPath, this.uploadsDir)) {
         await fsp.rm(record.localPath, { force: true }).catch((err: unknown) => this.o.logger.warn('could not delete an expired upload', { ref: record.id.slice(0, 8), error: String(err) }));
       }
-      this.o.store.media.delete(record.id);
+      await this.o.store.media.delete(record.id);
       deleted++;
     }
     await this.removeStaleParts();

@@ -110,7 +110,7 @@ export class PostPreviewer {
 
   /** The preview of a feed post (one item, or a carousel), rendered to a PNG that is also written under `<dataDir>/reports/previews/`. */
   async preview(who: Caller, request: PreviewRequest, signal?: AbortSignal): Promise<RenderedPreview> {
-    const account = this.accountOf(who, request.account);
+    const account = await this.accountOf(who, request.account);
     const inputs = [...request.media];
     if (request.autoDiscover) {
       for (const found of await this.o.library.discover(who.owner, request.autoDiscover)) inputs.push({ source: found.path });
@@ -188,9 +188,9 @@ export class PostPreviewer {
   }
 
   /** The account given, or the only one connected; none (or several) is fine for a preview. */
-  private accountOf(who: Caller, accountArg: string | undefined): { username: string } | null {
-    if (accountArg?.trim()) return { username: this.o.accounts.resolve(who, accountArg).username };
-    const usable = this.o.accounts.list(who).filter((a) => a.account.status !== 'disconnected');
+  private async accountOf(who: Caller, accountArg: string | undefined): Promise<{ username: string } | null> {
+    if (accountArg?.trim()) return { username: (await this.o.accounts.resolve(who, accountArg)).username };
+    const usable = (await this.o.accounts.list(who)).filter((a) => a.account.status !== 'disconnected');
     return usable.length === 1 ? { username: usable[0]!.account.username } : null;
   }
 

@@ -40,7 +40,7 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
     const { jobs, publisher, accounts, library, store, clock, insightsHistory } = deps;
     jobs.handle(START_DUE, async () => {
-      const next = publisher.startDue();
+      const next = await publisher.startDue();
       return { runAgainAt: Math.min(next ?? Infinity, clock.now() + START_SWEEP_MS) };
     });
     jobs.handle(REFRESH_TOKENS, async () => {
@@ -56,27 +56,29 @@ export class Scheduler {
       return { runAgainAt: clock.now() + INSIGHTS_SWEEP_MS };
     });
     jobs.handle(PURGE_JOBS, async () => {
-      store.jobs.purgeFinished(clock.now() - 7 * 24 * HOUR);
+      await jobs.purgeFinished(clock.now() - 7 * 24 * HOUR);
       return { runAgainAt: clock.now() + 24 * HOUR };
     });
-    publisher.wakeScheduler = (at) => this.wake(at);
+    publisher.wakeScheduler = (at) => {
+      // The start sweep also runs on its own schedule: a wake that fails only makes a post start later.
+      this.wake(at).catch((err: unknown) => this.deps.logger.warn('could not move the start sweep earlier', { error: err }));
+    };
   }
 
   /** Queues the periodic jobs that are not queued yet, and starts running due jobs. */
-  start(): void {
+  async start(): Promise<void> {
     const now = this.deps.clock.now();
     for (const key of [START_DUE, REFRESH_TOKENS, CLEANUP_MEDIA, CAPTURE_INSIGHTS, PURGE_JOBS]) {
-      const job = this.deps.store.jobs.get(key);
-      if (!job || (job.state !== 'queued' && job.state !== 'running')) void this.deps.jobs.schedule({ key, kind: key, runAt: now });
+      if (!(await this.deps.jobs.pending(key))) await this.deps.jobs.schedule({ key, kind: key, runAt: now });
     }
     this.deps.jobs.start();
   }
 
   /** Makes the start sweep run by `at` (never later than it already would). */
-  wake(at: number): void {
+  async wake(at: number): Promise<void> {
     const now = this.deps.clock.now();
-    const job = this.deps.store.jobs.get(START_DUE);
+    const job = await this.deps.jobs.pending(START_DUE);
     if (job?.state === 'queued' && job.runAt <= at) return;
-    void this.deps.jobs.schedule({ key: START_DUE, kind: START_DUE, runAt: Math.max(now, Math.min(at, now + START_SWEEP_MS)) });
+    await this.deps.jobs.schedule({ key: START_DUE, kind: START_DUE, runAt: Math.max(now, Math.min(at, now + START_SWEEP_MS)) });
   }
 }

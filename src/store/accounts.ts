@@ -3,7 +3,7 @@ import { redactString } from '../log.js';
 import { requireChanged, type RepoContext } from './context.js';
 import { NotFoundError } from './errors.js';
 import { accounts } from './schema.js';
-import type { AccountProfile, AccountRecord, AccountStatus, AccountsRepo, AccountTokenUpdate, AccountUpsert } from './types.js';
+import type { AccountProfile, AccountRecord, AccountStatus, SyncAccountsRepo, AccountTokenUpdate, AccountUpsert } from './types.js';
 
 type AccountRow = typeof accounts.$inferSelect;
 
@@ -12,7 +12,7 @@ export function normalizeUsername(username: string): string {
   return username.trim().replace(/^@/, '').toLowerCase();
 }
 
-export function createAccountsRepo({ db, vault, clock }: RepoContext): AccountsRepo {
+export function createAccountsRepo({ db, vault, clock }: RepoContext): SyncAccountsRepo {
   const toRecord = (row: AccountRow): AccountRecord => {
     const { accessTokenEnc, ...rest } = row;
     return { ...rest, accessToken: accessTokenEnc === null ? null : vault.decrypt(accessTokenEnc) };
@@ -128,7 +128,8 @@ export function createAccountsRepo({ db, vault, clock }: RepoContext): AccountsR
   };
 }
 
-const PROFILE_FIELDS = new Set<keyof AccountProfile>([
+/** The fields updateProfile writes (also used by the PostgreSQL repository). */
+export const PROFILE_FIELDS = new Set<keyof AccountProfile>([
   'username',
   'name',
   'biography',

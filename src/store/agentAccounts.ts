@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import type { RepoContext } from './context.js';
 import { agentAccounts } from './schema.js';
-import type { AgentAccountsRepo } from './types.js';
+import type { SyncAgentAccountsRepo } from './types.js';
 
 /** Per-agent account toggles. No row means enabled, so new agents and new accounts start enabled. */
-export function createAgentAccountsRepo({ db, clock }: RepoContext): AgentAccountsRepo {
+export function createAgentAccountsRepo({ db, clock }: RepoContext): SyncAgentAccountsRepo {
   const byKey = (owner: string, agent: string, accountId: string) =>
     and(eq(agentAccounts.owner, owner), eq(agentAccounts.agent, agent), eq(agentAccounts.accountId, accountId));
 

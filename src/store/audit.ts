@@ -2,11 +2,11 @@ import { desc, eq } from 'drizzle-orm';
 import { redact } from '../log.js';
 import type { RepoContext } from './context.js';
 import { auditLog } from './schema.js';
-import type { AuditEntry, AuditRecordInput, AuditRepo } from './types.js';
+import type { AuditEntry, AuditRecordInput, SyncAuditRepo } from './types.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 
-export function createAuditRepo({ db, clock }: RepoContext): AuditRepo {
+export function createAuditRepo({ db, clock }: RepoContext): SyncAuditRepo {
   return {
     record(e: AuditRecordInput) {
       db.insert(auditLog)

@@ -1,14 +1,14 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import type { RepoContext } from './context.js';
 import { hashtagSearches } from './schema.js';
-import type { HashtagSearch, HashtagSearchesRepo } from './types.js';
+import type { HashtagSearch, SyncHashtagSearchesRepo } from './types.js';
 
 /** '#Travel ' → 'travel': the form Instagram counts against the unique-hashtag budget. */
 export function normalizeHashtag(hashtag: string): string {
   return hashtag.trim().replace(/^#/, '').toLowerCase();
 }
 
-export function createHashtagSearchesRepo({ db, clock }: RepoContext): HashtagSearchesRepo {
+export function createHashtagSearchesRepo({ db, clock }: RepoContext): SyncHashtagSearchesRepo {
   return {
     record(owner, accountId, hashtag, hashtagId) {
       db.insert(hashtagSearches)

@@ -22,6 +22,7 @@ import { createPostScheduleRepo } from './postSchedule.js';
 import { createPostsRepo } from './posts.js';
 import { createUnlinkedFacebookPagesRepo } from './unlinkedFacebookPages.js';
 import type { Store } from './types.js';
+import { SqliteGate } from './gate.js';
 import type { TokenVault } from './vault.js';
 
 export * from './types.js';
@@ -54,7 +55,11 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
  */
 export function isStoreUnavailable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code);
+  if (typeof code !== 'string') return false;
+  // SQLite: locked past the busy timeout, disk full, I/O. PostgreSQL (hosted mode): the connection
+  // lost or refused (class 08, ECONN*), the server out of resources or shutting down (53, 57P),
+  // a serialization failure or deadlock (40001, 40P01): nothing was written, and the write may pass later.
+  return /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL)/.test(code) || /^(08|53|57P)/.test(code) || code === '40001' || code === '40P01' || /^ECONN(REFUSED|RESET)$/.test(code);
 }
 
 /** `drizzle/` at the package root, from `src/store/*.ts` (tsx, vitest) and `dist/store/*.js` alike. */
@@ -90,34 +95,34 @@ export function openStore(opts: StoreOptions): Store {
     checkKeyFingerprint(db, sqlite, opts.vault, opts.file);
 
     const ctx: RepoContext = { db, sqlite, vault: opts.vault, clock: opts.clock };
+    const gate = new SqliteGate(sqlite);
     return {
-      accounts: createAccountsRepo(ctx),
-      oauthSessions: createOAuthSessionsRepo(ctx),
-      agentAccounts: createAgentAccountsRepo(ctx),
-      media: createMediaRepo(ctx),
-      posts: createPostsRepo(ctx),
-      schedule: createPostScheduleRepo(ctx),
-      insightSnapshots: createInsightSnapshotsRepo(ctx),
-      jobs: createJobsRepo(ctx),
-      audit: createAuditRepo(ctx),
-      hashtagSearches: createHashtagSearchesRepo(ctx),
-      unlinkedFacebookPages: createUnlinkedFacebookPagesRepo(ctx),
-      transaction<T>(fn: () => T): T {
-        // IMMEDIATE takes the write lock up front: a deferred read-then-write can fail with SQLITE_BUSY in WAL.
-        return sqlite.transaction(fn).immediate();
-      },
-      integrityCheck(): string {
-        const problems = (sqlite.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
-        const integrityOk = problems.length === 1 && problems[0] === 'ok';
-        const foreignKeyProblems = (sqlite.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>).map(
-          (r) => `foreign key violation: ${r.table} row ${r.rowid} references a missing ${r.parent} row`,
-        );
-        if (integrityOk && foreignKeyProblems.length === 0) return 'ok';
-        return [...(integrityOk ? [] : problems), ...foreignKeyProblems].join('\n');
-      },
-      close(): void {
-        if (sqlite.open) sqlite.close();
-      },
+      accounts: gate.wrap(createAccountsRepo(ctx)),
+      oauthSessions: gate.wrap(createOAuthSessionsRepo(ctx)),
+      agentAccounts: gate.wrap(createAgentAccountsRepo(ctx)),
+      media: gate.wrap(createMediaRepo(ctx)),
+      posts: gate.wrap(createPostsRepo(ctx)),
+      schedule: gate.wrap(createPostScheduleRepo(ctx)),
+      insightSnapshots: gate.wrap(createInsightSnapshotsRepo(ctx)),
+      jobs: gate.wrap(createJobsRepo(ctx)),
+      audit: gate.wrap(createAuditRepo(ctx)),
+      hashtagSearches: gate.wrap(createHashtagSearchesRepo(ctx)),
+      unlinkedFacebookPages: gate.wrap(createUnlinkedFacebookPagesRepo(ctx)),
+      transaction: (fn) => gate.transaction(fn),
+      integrityCheck: () =>
+        gate.call(() => {
+          const problems = (sqlite.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check);
+          const integrityOk = problems.length === 1 && problems[0] === 'ok';
+          const foreignKeyProblems = (sqlite.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>).map(
+            (r) => `foreign key violation: ${r.table} row ${r.rowid} references a missing ${r.parent} row`,
+          );
+          if (integrityOk && foreignKeyProblems.length === 0) return 'ok';
+          return [...(integrityOk ? [] : problems), ...foreignKeyProblems].join('\n');
+        }),
+      close: () =>
+        gate.call(() => {
+          if (sqlite.open) sqlite.close();
+        }),
     };
   } catch (error) {
     sqlite.close();

@@ -14,7 +14,7 @@ export interface InsightSnapshot {
   rows: unknown[];
 }
 
-export interface InsightSnapshotsRepo {
+export interface SyncInsightSnapshotsRepo {
   /** Keeps the first capture of a media and label; false when one was already kept. */
   record(s: { owner: string; accountId: string; mediaId: string; postId: string | null; label: string; capturedAt: number; rows: unknown[] }): boolean;
   /** The owner's captures of a media, oldest first. */
@@ -26,7 +26,7 @@ export interface InsightSnapshotsRepo {
   keptStories(owner: string, accountId: string, since: number, until: number): Array<{ post: PostRecord; snapshot: InsightSnapshot }>;
 }
 
-export function createInsightSnapshotsRepo({ db }: RepoContext): InsightSnapshotsRepo {
+export function createInsightSnapshotsRepo({ db }: RepoContext): SyncInsightSnapshotsRepo {
   return {
     record(s) {
       const result = db

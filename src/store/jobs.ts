@@ -60,7 +60,7 @@ export interface JobOutcome {
   resetAttempts?: boolean;
 }
 
-export interface JobsRepo {
+export interface SyncJobsRepo {
   schedule(s: JobSchedule): JobRecord;
   get(key: string): JobRecord | undefined;
   /** Claims up to `limit` jobs due now (and running ones whose lease ran out), oldest first. */
@@ -78,7 +78,8 @@ export interface JobsRepo {
 
 type JobRow = typeof jobs.$inferSelect;
 
-function toRecord(row: JobRow): JobRecord {
+/** A jobs row as its record (also used by the PostgreSQL repository). */
+export function toRecord(row: JobRow): JobRecord {
   const { payloadJson, leaseOwner, leaseGeneration, leaseExpiresAt, ...rest } = row;
   return {
     ...rest,
@@ -88,9 +89,9 @@ function toRecord(row: JobRow): JobRecord {
 }
 
 /** Long enough for any message worth keeping; a job's error is for the log and the status, not a dump. */
-const MAX_ERROR_CHARS = 500;
+export const MAX_ERROR_CHARS = 500;
 
-export function createJobsRepo({ db, sqlite, clock }: RepoContext): JobsRepo {
+export function createJobsRepo({ db, sqlite, clock }: RepoContext): SyncJobsRepo {
   const byKey = (key: string) => {
     const row = db.select().from(jobs).where(eq(jobs.key, key)).get();
     return row && toRecord(row);

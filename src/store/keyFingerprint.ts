@@ -11,7 +11,8 @@ import { StoreError } from './errors.js';
 import { accounts, storeMeta } from './schema.js';
 import type { TokenVault } from './vault.js';
 
-const KEY_FINGERPRINT = 'key_fingerprint';
+/** The store_meta row holding the fingerprint (SQLite and PostgreSQL alike). */
+export const KEY_FINGERPRINT = 'key_fingerprint';
 
 /** The database holds tokens encrypted under another key than the one the store was opened with. */
 export class KeyMismatchError extends StoreError {
@@ -31,14 +32,21 @@ export function checkKeyFingerprint(db: BetterSQLite3Database, sqlite: Database,
       const recorded = db.select({ value: storeMeta.value }).from(storeMeta).where(eq(storeMeta.name, KEY_FINGERPRINT)).get()?.value;
       if (recorded === current) return;
       const tokens = db.select({ enc: accounts.accessTokenEnc }).from(accounts).where(isNotNull(accounts.accessTokenEnc)).all();
-      const readable = tokens.length === 0 || (recorded === undefined && tokens.some((t) => decrypts(vault, t.enc!)));
-      if (!readable) throw new KeyMismatchError(mismatchMessage(file, tokens.length));
+      if (!mayAdoptKey(vault, recorded, tokens.map((t) => t.enc!))) throw new KeyMismatchError(mismatchMessage(file, tokens.length));
       db.insert(storeMeta)
         .values({ name: KEY_FINGERPRINT, value: current })
         .onConflictDoUpdate({ target: storeMeta.name, set: { value: current } })
         .run();
     })
     .immediate();
+}
+
+/**
+ * Whether `vault`'s key may be recorded over `recorded` (a fingerprint other than its own, or none):
+ * when no token is stored, or, with no fingerprint yet, when this key decrypts one of them.
+ */
+export function mayAdoptKey(vault: TokenVault, recorded: string | undefined, tokens: string[]): boolean {
+  return tokens.length === 0 || (recorded === undefined && tokens.some((t) => decrypts(vault, t)));
 }
 
 function decrypts(vault: TokenVault, stored: string): boolean {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, count, eq, gt, inArray, isNotNull, isNull, lte, sum } from 'drizzle-orm';
 import type { RepoContext } from './context.js';
 import { media } from './schema.js';
-import type { MediaCreate, MediaRecord, MediaRepo } from './types.js';
+import type { MediaCreate, MediaRecord, SyncMediaRepo } from './types.js';
 
 const MEDIA_ID = /^[0-9a-f]{32}$/;
 
@@ -15,7 +15,7 @@ export function isMediaId(value: string): boolean {
   return MEDIA_ID.test(value);
 }
 
-export function createMediaRepo({ db, clock }: RepoContext): MediaRepo {
+export function createMediaRepo({ db, clock }: RepoContext): SyncMediaRepo {
   return {
     create(r: MediaCreate): MediaRecord {
       const id = r.id ?? newMediaId();

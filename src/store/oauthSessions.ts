@@ -3,13 +3,13 @@ import { redact, redactString } from '../log.js';
 import { rowExists, type RepoContext } from './context.js';
 import { NotFoundError } from './errors.js';
 import { oauthSessions } from './schema.js';
-import type { OAuthSession, OAuthSessionCreate, OAuthSessionsRepo } from './types.js';
+import type { OAuthSession, OAuthSessionCreate, SyncOAuthSessionsRepo } from './types.js';
 
 export const OAUTH_SESSION_TTL_MS = 10 * 60 * 1000;
 
 type SessionRow = typeof oauthSessions.$inferSelect;
 
-export function createOAuthSessionsRepo({ db, vault, clock }: RepoContext): OAuthSessionsRepo {
+export function createOAuthSessionsRepo({ db, vault, clock }: RepoContext): SyncOAuthSessionsRepo {
   const toSession = (row: SessionRow): OAuthSession => {
     const { codeVerifierEnc, resultJson, ...rest } = row;
     return { ...rest, codeVerifier: vault.decrypt(codeVerifierEnc), result: resultJson === null ? null : JSON.parse(resultJson) };

@@ -16,7 +16,7 @@ export interface QuotaEvent {
   published: boolean;
 }
 
-export interface PostScheduleRepo {
+export interface SyncPostScheduleRepo {
   /** The owner's posts with a publish_at in [from, to), soonest first (every state). */
   listBetween(owner: string, from: number, to: number, accountId?: string): PostRecord[];
   /** Every owner's `scheduled` posts whose publish_at is at or before `until`. */
@@ -31,7 +31,7 @@ export interface PostScheduleRepo {
 
 const GIVEN_UP = ['failed', 'cancelled', 'skipped'] as const;
 
-export function createPostScheduleRepo({ db, clock }: RepoContext): PostScheduleRepo {
+export function createPostScheduleRepo({ db, clock }: RepoContext): SyncPostScheduleRepo {
   return {
     listBetween(owner, from, to, accountId) {
       return db

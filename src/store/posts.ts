@@ -6,7 +6,7 @@ import { DuplicateIdempotencyKeyError, NotFoundError } from './errors.js';
 import { parseChildren, parseInputs, parseOptions, serializeOptions, type ChildContainer, type PostRuntime, type PostRuntimePatch } from './postData.js';
 import { posts } from './schema.js';
 import { FINAL_POST_STATES } from './states.js';
-import type { PostCreate, PostRecord, PostsRepo, TransitionColumns } from './types.js';
+import type { PostCreate, PostRecord, SyncPostsRepo, TransitionColumns } from './types.js';
 
 export const STORY_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_LIST_LIMIT = 50;
@@ -27,7 +27,7 @@ export function toRecord(row: PostRow): PostRecord {
 }
 
 /** Transition columns as stored: progress clamped (float arithmetic may land a hair outside [0, 1]), messages redacted. */
-function toColumns(c: TransitionColumns): PostColumns {
+export function toColumns(c: TransitionColumns): PostColumns {
   const set: PostColumns = {};
   for (const [key, value] of Object.entries(c)) if (value !== undefined) (set as Record<string, unknown>)[key] = value;
   if (set.progress !== undefined) set.progress = clamp(set.progress);
@@ -35,11 +35,11 @@ function toColumns(c: TransitionColumns): PostColumns {
   return set;
 }
 
-function clamp(progress: number): number {
+export function clamp(progress: number): number {
   return Math.min(1, Math.max(0, progress));
 }
 
-function mergeRuntime(runtime: PostRuntime, patch: PostRuntimePatch): PostRuntime {
+export function mergeRuntime(runtime: PostRuntime, patch: PostRuntimePatch): PostRuntime {
   const next: Record<string, unknown> = { ...runtime };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) delete next[key];
@@ -48,7 +48,7 @@ function mergeRuntime(runtime: PostRuntime, patch: PostRuntimePatch): PostRuntim
   return next as PostRuntime;
 }
 
-function sortChildren(children: ChildContainer[]): ChildContainer[] {
+export function sortChildren(children: ChildContainer[]): ChildContainer[] {
   return [...children].sort((a, b) => a.index - b.index);
 }
 
@@ -56,7 +56,7 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
+export function createPostsRepo({ db, sqlite, clock }: RepoContext): SyncPostsRepo {
   const getById = (id: string) => {
     const row = db.select().from(posts).where(eq(posts.id, id)).get();
     return row && toRecord(row);
@@ -216,6 +216,11 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): PostsRepo {
         .where(and(eq(posts.id, id), eq(posts.leaseOwner, fence.owner), eq(posts.leaseGeneration, fence.generation)))
         .run();
       return result.changes > 0;
+    },
+
+    holdsLease(id, fence) {
+      const row = db.select({ owner: posts.leaseOwner, generation: posts.leaseGeneration }).from(posts).where(eq(posts.id, id)).get();
+      return Boolean(row && row.owner === fence.owner && row.generation === fence.generation);
     },
 
     releaseLease(id, fence) {

@@ -4,13 +4,32 @@
  */
 import type { ACCOUNT_STATUSES, LOGIN_TYPES, MEDIA_SOURCES, OAUTH_SESSION_STATUSES, POST_KINDS, POST_STATES } from './schema.js';
 import type { ChildContainer, ChildState, ContainerMeta, PostInput, PostRuntime, PostRuntimePatch, PostSettings } from './postData.js';
-import type { JobsRepo } from './jobs.js';
-import type { PostScheduleRepo } from './postSchedule.js';
-import type { InsightSnapshotsRepo } from './insightSnapshots.js';
+import type { SyncJobsRepo } from './jobs.js';
+import type { SyncPostScheduleRepo } from './postSchedule.js';
+import type { SyncInsightSnapshotsRepo } from './insightSnapshots.js';
 
-export type { PostScheduleRepo, QuotaEvent } from './postSchedule.js';
-export type { InsightSnapshotsRepo } from './insightSnapshots.js';
-export type { JobRecord, JobsRepo } from './jobs.js';
+export type { QuotaEvent } from './postSchedule.js';
+export type { JobRecord } from './jobs.js';
+
+/**
+ * A repository as services see it: every method answers a promise, so the same contract runs on
+ * SQLite (where the work is synchronous underneath, see ./gate.ts) and on PostgreSQL. The Sync*
+ * interfaces below document each method; the SQLite repositories implement them directly.
+ */
+export type Async<R> = { [K in keyof R]: R[K] extends (...args: infer A) => infer T ? (...args: A) => Promise<Awaited<T>> : R[K] };
+
+export type AccountsRepo = Async<SyncAccountsRepo>;
+export type OAuthSessionsRepo = Async<SyncOAuthSessionsRepo>;
+export type AgentAccountsRepo = Async<SyncAgentAccountsRepo>;
+export type MediaRepo = Async<SyncMediaRepo>;
+export type PostsRepo = Async<SyncPostsRepo>;
+export type PostScheduleRepo = Async<SyncPostScheduleRepo>;
+export type InsightSnapshotsRepo = Async<SyncInsightSnapshotsRepo>;
+export type JobsRepo = Async<SyncJobsRepo>;
+export type AuditRepo = Async<SyncAuditRepo>;
+export type HashtagSearchesRepo = Async<SyncHashtagSearchesRepo>;
+export type UnlinkedFacebookPagesRepo = Async<SyncUnlinkedFacebookPagesRepo>;
+export type { SyncJobsRepo, SyncPostScheduleRepo, SyncInsightSnapshotsRepo };
 
 export type { ChildContainer, ChildState, ContainerMeta, FirstCommentResult, PostInput, PostRuntime, PostRuntimePatch, PostSettings, StoredMedia } from './postData.js';
 
@@ -65,7 +84,7 @@ export interface AccountTokenUpdate {
   lastRefreshAt?: number;
 }
 
-export interface AccountsRepo {
+export interface SyncAccountsRepo {
   /** Inserts or replaces the account (created_at kept); lastRefreshError/statusReason default to null, so a reconnect with status 'active' clears them. */
   upsert(input: AccountUpsert): AccountRecord;
   get(owner: string, id: string): AccountRecord | undefined;
@@ -109,7 +128,7 @@ export interface OAuthSessionCreate {
   ttlMs?: number;
 }
 
-export interface OAuthSessionsRepo {
+export interface SyncOAuthSessionsRepo {
   create(s: OAuthSessionCreate): OAuthSession;
   /** The session whatever its status or expiry. */
   get(state: string): OAuthSession | undefined;
@@ -124,7 +143,7 @@ export interface OAuthSessionsRepo {
   purgeExpired(): number;
 }
 
-export interface AgentAccountsRepo {
+export interface SyncAgentAccountsRepo {
   setEnabled(owner: string, agent: string, accountId: string, enabled: boolean): void;
   /** True unless the agent was explicitly disabled for the account. */
   isEnabled(owner: string, agent: string, accountId: string): boolean;
@@ -155,7 +174,7 @@ export interface MediaRecord {
 
 export type MediaCreate = Omit<MediaRecord, 'id' | 'createdAt' | 'usedByPostId' | 'usedAt' | 'fileIdentity'> & { id?: string; fileIdentity?: string | null };
 
-export interface MediaRepo {
+export interface SyncMediaRepo {
   /** Generates a 32-hex id unless one is given (it must be 32 lowercase hex characters). */
   create(r: MediaCreate): MediaRecord;
   get(owner: string, id: string): MediaRecord | undefined;
@@ -242,7 +261,7 @@ export interface TransitionWrite {
   fence?: LeaseFence;
 }
 
-export interface PostsRepo {
+export interface SyncPostsRepo {
   /** State pending. Throws DuplicateIdempotencyKeyError (carrying the existing post) when (owner, key) exists. */
   create(p: PostCreate): PostRecord;
   get(owner: string, id: string): PostRecord | undefined;
@@ -284,6 +303,12 @@ export interface PostsRepo {
   acquireLease(id: string, owner: string, expiresAt: number, canTakeOver: (held: PostLease) => boolean): PostLease | undefined;
   /** Extends the lease while `fence` still holds it; false when it does not. */
   renewLease(id: string, fence: LeaseFence, expiresAt: number): boolean;
+  /**
+   * Whether `fence` still holds the post's lease. Inside a transaction the answer holds until it ends:
+   * on PostgreSQL the row stays locked, so no other replica can take the lease over before the write
+   * that this check guards (SQLite's transaction already keeps every other writer out).
+   */
+  holdsLease(id: string, fence: LeaseFence): boolean;
   /** Clears the lease if `fence` still holds it. */
   releaseLease(id: string, fence: LeaseFence): void;
 }
@@ -306,7 +331,7 @@ export interface AuditRecordInput {
   detail?: Record<string, unknown>;
 }
 
-export interface AuditRepo {
+export interface SyncAuditRepo {
   /** The detail goes through redact() from src/log.ts before it is stored. */
   record(e: AuditRecordInput): void;
   /** Newest first; default limit 100. */
@@ -319,7 +344,7 @@ export interface HashtagSearch {
   firstSearchedAt: number;
 }
 
-export interface HashtagSearchesRepo {
+export interface SyncHashtagSearchesRepo {
   /** The hashtag is normalized: trimmed, leading '#' removed, lowercase. */
   record(owner: string, accountId: string, hashtag: string, hashtagId: string): void;
   /** Distinct hashtags searched at or after `sinceMs` (the 30-per-7-days budget), oldest first. */
@@ -333,7 +358,7 @@ export interface UnlinkedFacebookPage {
   seenAt: number;
 }
 
-export interface UnlinkedFacebookPagesRepo {
+export interface SyncUnlinkedFacebookPagesRepo {
   /** The Pages the owner's latest Facebook login found without an Instagram account; replaces the previous list. */
   replace(owner: string, pages: Array<{ pageId: string; name: string }>): void;
   /** The owner's current list, by name. */
@@ -352,9 +377,14 @@ export interface Store {
   audit: AuditRepo;
   hashtagSearches: HashtagSearchesRepo;
   unlinkedFacebookPages: UnlinkedFacebookPagesRepo;
-  /** A synchronous better-sqlite3 transaction (BEGIN IMMEDIATE); nested calls become savepoints. */
-  transaction<T>(fn: () => T): T;
-  /** 'ok' when PRAGMA integrity_check and foreign_key_check pass; otherwise the problems, one per line. */
-  integrityCheck(): string;
-  close(): void;
+  /**
+   * Runs `fn` as one transaction: every store call it awaits is inside it, and no other call of this
+   * process runs in between (SQLite: BEGIN IMMEDIATE with the other calls held at the gate; nested
+   * calls become savepoints). `fn` should await only store calls: work that waits on anything else
+   * holds every other caller back.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /** 'ok' when the database's own checks pass; otherwise the problems, one per line. */
+  integrityCheck(): Promise<string>;
+  close(): Promise<void>;
 }

@@ -1,10 +1,10 @@
 import { asc, eq } from 'drizzle-orm';
 import type { RepoContext } from './context.js';
 import { unlinkedFacebookPages } from './schema.js';
-import type { UnlinkedFacebookPagesRepo } from './types.js';
+import type { SyncUnlinkedFacebookPagesRepo } from './types.js';
 
 /** Facebook Pages without a linked Instagram account, per owner, as of the owner's latest Facebook login. */
-export function createUnlinkedFacebookPagesRepo({ db, sqlite, clock }: RepoContext): UnlinkedFacebookPagesRepo {
+export function createUnlinkedFacebookPagesRepo({ db, sqlite, clock }: RepoContext): SyncUnlinkedFacebookPagesRepo {
   return {
     replace(owner, pages) {
       const seenAt = clock.now();

@@ -117,8 +117,8 @@ export const authenticateTool = defineTool({
     if (waitMs > 0 && start.callback !== 'paste_only') {
       const outcome = await accounts.waitForSession(start.state, waitMs, ctx.signal);
       if (outcome === 'completed') {
-        const list = accounts.list(caller(ctx)).map((a) => accountOut(accounts.view(a.account, a.enabled)));
-        const pages = start.loginType === 'facebook' ? accounts.pagesWithoutInstagram(caller(ctx)) : [];
+        const list = (await accounts.list(caller(ctx))).map((a) => accountOut(accounts.view(a.account, a.enabled)));
+        const pages = start.loginType === 'facebook' ? (await accounts.pagesWithoutInstagram(caller(ctx))) : [];
         const next = ['Login completed in the browser.', linkPagesStep(pages)].filter(Boolean).join(' ');
         return { status: 'connected' as const, login_type: start.loginType, connected: list, pages_without_instagram: pages.map(pageOut), next_step: next };
       }
@@ -165,7 +165,7 @@ export const accountsTool = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
     const svc = ctx.services.accounts;
-    const entries = svc.list(caller(ctx), { includeDisabled: args.include_disabled });
+    const entries = await svc.list(caller(ctx), { includeDisabled: args.include_disabled });
     const out = [];
     for (const entry of entries) {
       let account = entry.account;
@@ -176,7 +176,7 @@ export const accountsTool = defineTool({
       }
       out.push({ ...accountOut(svc.view(account, entry.enabled)), ...(analytics ? { analytics } : {}) });
     }
-    const pages = svc.pagesWithoutInstagram(caller(ctx));
+    const pages = await svc.pagesWithoutInstagram(caller(ctx));
     const steps = [
       out.length === 0 ? 'No account connected yet: run instagram_authenticate.' : '',
       out.some((a) => a.status === 'needs_reauth') ? 'Some accounts need re-authentication: run instagram_authenticate for them.' : '',
@@ -200,7 +200,7 @@ export const setAccountEnabledTool = defineTool({
   output: z.object({ account: accountView, agent: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const account = ctx.services.accounts.setEnabled(caller(ctx), args.account, args.enabled);
+    const account = await ctx.services.accounts.setEnabled(caller(ctx), args.account, args.enabled);
     return { account: accountOut(ctx.services.accounts.view(account, args.enabled)), agent: ctx.agent };
   },
 });
@@ -214,7 +214,7 @@ export const disconnectTool = defineTool({
   output: z.object({ account: accountView, next_step: z.string() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
-    const account = ctx.services.accounts.disconnect(caller(ctx), args.account);
+    const account = await ctx.services.accounts.disconnect(caller(ctx), args.account);
     return { account: accountOut(ctx.services.accounts.view(account, true)), next_step: `@${account.username} is disconnected; its history is kept. Run instagram_authenticate to connect it again.` };
   },
 });

@@ -70,7 +70,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     new ResourceTemplate('instagram://accounts/{id}', {
       list: async (extra) => {
         const { ctx, caller } = await who(extra);
-        const resources = ctx.services.posts.accounts(caller).map((a) => ({
+        const resources = (await ctx.services.posts.accounts(caller)).map((a) => ({
           uri: accountUri(a.id),
           name: `@${a.username}`,
           title: `Instagram account @${a.username}`,
@@ -88,7 +88,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     async (uri, variables, extra) => {
       const { ctx, caller } = await who(extra);
       try {
-        const { account, recentPosts } = ctx.services.posts.account(caller, variable(variables['id']));
+        const { account, recentPosts } = await ctx.services.posts.account(caller, variable(variables['id']));
         const recent = recentPosts.map((p) => ({ id: p.id, kind: p.kind, state: p.state, media_id: p.mediaId, permalink: p.permalink, resource_uri: postUri(p.id), created_at: iso(p.createdAt) }));
         return jsonContents(uri, { account: accountOut(account), recent_tracked_posts: recent });
       } catch (err) {
@@ -102,7 +102,7 @@ export function registerResources(server: McpServer, makeContext: (extra: Extra)
     new ResourceTemplate('instagram://posts/{id}', {
       list: async (extra) => {
         const { ctx, caller } = await who(extra);
-        const resources = ctx.services.posts.trackedPosts(caller).map(({ username, post: p }) => ({
+        const resources = (await ctx.services.posts.trackedPosts(caller)).map(({ username, post: p }) => ({
           uri: postUri(p.id),
           name: `${p.kind} ${p.id}`,
           title: `${p.kind} by @${username} (${p.state})`,

@@ -152,10 +152,33 @@ export async function startHttpServer(app: App, options: HttpServerOptions = {})
 
   const withAuth = (identity: Identity | null) => (identity ? { token: identity.token, clientId: identity.owner, scopes: [], extra: { owner: identity.owner } } : undefined);
 
+  /**
+   * Stateless Streamable HTTP (hosted mode): every POST gets a server and a transport of its own and
+   * nothing outlives it, so whichever replica the load balancer picks can answer. What a session would
+   * have kept (the client's capabilities, its log level, subscriptions) is not kept.
+   */
+  async function handleStateless(req: IncomingMessage, res: ServerResponse, owner: string, body: unknown) {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return sendJson(res, 405, rpcError(-32000, 'This server is stateless (hosted mode): send every JSON-RPC message as a POST to /mcp; there is no session stream to GET or DELETE.'));
+    }
+    const batch = batchRefusal(body, req);
+    if (batch) return sendJson(res, 400, batch);
+    const { server, cleanup } = createServer(app, { ownerFor: () => owner });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close().catch(() => {});
+      void cleanup();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  }
+
   async function handleStreamable(req: IncomingMessage, res: ServerResponse, owner: string, identity: Identity | null) {
     const sessionId = req.headers['mcp-session-id'];
     const body = req.method === 'POST' ? await readJsonBody(req) : undefined;
     (req as IncomingMessage & { auth?: unknown }).auth = withAuth(identity);
+    if (app.config.http.stateless) return handleStateless(req, res, owner, body);
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
       if (!session || session.transport !== 'streamable') {
@@ -232,9 +255,9 @@ export async function startHttpServer(app: App, options: HttpServerOptions = {})
   }
 
   async function handleUpload(req: IncomingMessage, res: ServerResponse, url: URL, owner: string) {
-    let admitted: ReturnType<UploadQuota['admit']>;
+    let admitted: Awaited<ReturnType<UploadQuota['admit']>>;
     try {
-      admitted = uploadQuota.admit(owner, req);
+      admitted = await uploadQuota.admit(owner, req);
     } catch (err) {
       return refuseUpload(req, res, err);
     }

@@ -14,7 +14,7 @@ export interface UploadLimits {
 }
 
 /** What the owner holds now in stored uploads (from the media repository). */
-export type HeldUploads = (owner: string) => { files: number; bytes: number };
+export type HeldUploads = (owner: string) => Promise<{ files: number; bytes: number }>;
 
 /** Bytes reserved at a time while a body of unknown length streams in (fewer store reads). */
 const RESERVE_STEP = 1024 * 1024;
@@ -39,47 +39,59 @@ export class UploadQuota {
    * returns its body, cut with the same error once it passes what is left. Call `release` when the
    * upload is stored or failed.
    */
-  admit(owner: string, req: IncomingMessage): { body: Readable; release(): void } {
+  async admit(owner: string, req: IncomingMessage): Promise<{ body: Readable; release(): void }> {
     const mine = this.inflight.get(owner) ?? { files: 0, bytes: 0 };
-    const held = this.held(owner);
-    if (held.files + mine.files + 1 > this.limits.files) {
-      throw quotaError(
-        429,
-        'upload_quota_files',
-        `This identity already holds ${held.files + mine.files} uploaded files, the most allowed (${this.limits.files} files).`,
-        'Publish or use the media already uploaded (a file used in a post no longer counts), or wait for their reference ids to expire (24 hours after upload); an operator can raise INSTAGRAM_MCP_UPLOAD_QUOTA_FILES.',
-        { limit: 'files', max_files: this.limits.files, held_files: held.files + mine.files },
-      );
-    }
+    this.inflight.set(owner, mine);
     const declared = Number(req.headers['content-length']);
     const reserved = { bytes: Number.isFinite(declared) && declared > 0 ? declared : 0 };
-    const left = () => this.limits.bytes - this.held(owner).bytes - mine.bytes;
-    const tooLarge = (what: string) =>
+    // Counted in before the store is asked, so two uploads admitted at once both see each other.
+    mine.files++;
+    mine.bytes += reserved.bytes;
+    const unreserve = () => {
+      mine.files--;
+      mine.bytes -= reserved.bytes;
+      if (mine.files === 0) this.inflight.delete(owner);
+    };
+    const left = async () => this.limits.bytes - (await this.held(owner)).bytes - mine.bytes;
+    const tooLarge = (what: string, room: number) =>
       quotaError(
         413,
         'upload_quota_bytes',
-        `${what} does not fit in the upload quota: this identity may hold ${mib(this.limits.bytes)} of uploaded files and has ${mib(Math.max(0, left()))} left.`,
+        `${what} does not fit in the upload quota: this identity may hold ${mib(this.limits.bytes)} of uploaded files and has ${mib(Math.max(0, room))} left.`,
         'Publish or use the media already uploaded (a file used in a post no longer counts), or wait for their reference ids to expire (24 hours after upload), then send it again; an operator can raise INSTAGRAM_MCP_UPLOAD_QUOTA_MB.',
         { limit: 'bytes', max_bytes: this.limits.bytes },
       );
-    if (reserved.bytes > this.limits.bytes - held.bytes - mine.bytes) throw tooLarge(`The upload (${mib(reserved.bytes)})`);
+    try {
+      const held = await this.held(owner);
+      if (held.files + mine.files > this.limits.files) {
+        throw quotaError(
+          429,
+          'upload_quota_files',
+          `This identity already holds ${held.files + mine.files - 1} uploaded files, the most allowed (${this.limits.files} files).`,
+          'Publish or use the media already uploaded (a file used in a post no longer counts), or wait for their reference ids to expire (24 hours after upload); an operator can raise INSTAGRAM_MCP_UPLOAD_QUOTA_FILES.',
+          { limit: 'files', max_files: this.limits.files, held_files: held.files + mine.files - 1 },
+        );
+      }
+      const room = this.limits.bytes - held.bytes - (mine.bytes - reserved.bytes);
+      if (reserved.bytes > room) throw tooLarge(`The upload (${mib(reserved.bytes)})`, room);
+    } catch (err) {
+      unreserve();
+      throw err;
+    }
 
-    mine.files++;
-    mine.bytes += reserved.bytes;
-    this.inflight.set(owner, mine);
     let received = 0;
     const cut = new Transform({
       transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
         received += chunk.length;
-        if (received > reserved.bytes) {
-          const need = received - reserved.bytes;
-          const room = left();
-          if (need > room) return cb(tooLarge('The upload'));
+        if (received <= reserved.bytes) return cb(null, chunk);
+        const need = received - reserved.bytes;
+        left().then((room) => {
+          if (need > room) return cb(tooLarge('The upload', room));
           const step = Math.min(Math.max(need, RESERVE_STEP), room);
           reserved.bytes += step;
           mine.bytes += step;
-        }
-        cb(null, chunk);
+          cb(null, chunk);
+        }, cb);
       },
     });
     // pipe(), not pipeline(): a cut must leave the request open, so the refusal can still be answered.
@@ -98,9 +110,7 @@ export class UploadQuota {
         req.unpipe(cut);
         req.off('close', aborted);
         req.off('error', aborted);
-        mine.files--;
-        mine.bytes -= reserved.bytes;
-        if (mine.files === 0) this.inflight.delete(owner);
+        unreserve();
       },
     };
   }

@@ -83,4 +83,20 @@ describe('configuration', () => {
     expect(() => parseCliFlags(['--prot', '1'])).toThrow(/unknown option/);
     expect(() => parseCliFlags(['--port'])).toThrow(/needs a value/);
   });
+
+  it('switches to hosted mode with a postgres:// URL: a token key is required, Streamable HTTP goes stateless', () => {
+    const url = 'postgres://instagram_mcp@db.internal:5432/instagram_mcp';
+    expect(() => loadConfig({ ...base, INSTAGRAM_MCP_DATABASE_URL: url })).toThrow(/INSTAGRAM_MCP_ENCRYPTION_KEY: hosted mode/);
+    expect(() => loadConfig({ ...base, INSTAGRAM_MCP_DATABASE_URL: 'mysql://x@y/z' })).toThrow(/postgres:\/\//);
+    const key = 'a'.repeat(64);
+    const hosted = loadConfig({ ...base, INSTAGRAM_MCP_DATABASE_URL: url, INSTAGRAM_MCP_ENCRYPTION_KEY: key, INSTAGRAM_MCP_DATABASE_POOL: '4', INSTAGRAM_MCP_UPLOADS_DIR: '/srv/shared/uploads' });
+    expect(hosted.database).toEqual({ url, poolSize: 4 });
+    expect(hosted.http.stateless).toBe(true);
+    expect(hosted.uploadsDir).toBe('/srv/shared/uploads');
+    expect(loadConfig({ ...base, INSTAGRAM_MCP_DATABASE_URL: url, INSTAGRAM_MCP_ENCRYPTION_KEY: key, INSTAGRAM_MCP_HTTP_STATELESS: '0' }).http.stateless).toBe(false);
+    const embedded = loadConfig(base);
+    expect(embedded.database).toBeUndefined();
+    expect(embedded.http.stateless).toBe(false);
+    expect(embedded.uploadsDir).toBeUndefined();
+  });
 });

@@ -24,7 +24,7 @@ async function lint(filePath: string, code: string): Promise<string[]> {
 describe('layer check', () => {
   it('runs in npm test, before the build and the tests', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.lint).toBe('eslint src');
+    expect(pkg.scripts.lint).toBe('eslint src && eslint -c eslint.promises.config.js src');
     expect(pkg.scripts.test).toMatch(/npm run typecheck && npm run lint && npm run build && vitest run/);
   });
 

@@ -235,7 +235,7 @@ export class PerformanceReports {
     }
     const length = until - since;
     const prevSince = since - length;
-    const accounts = q.account ? [this.calls.resolve(who, q.account)] : this.calls.connected(who);
+    const accounts = q.account ? [await this.calls.resolve(who, q.account)] : (await this.calls.connected(who));
     if (!accounts.length) throw new AppError('no_account', 'No connected Instagram account to report on.', 'Connect one with instagram_connect_account first.');
 
     const reports: AccountReport[] = [];
@@ -377,7 +377,7 @@ export class PerformanceReports {
     const currentPosts = rows.filter((p) => at(p) >= since).sort((a, b) => at(b) - at(a));
     const previousPosts = rows.filter((p) => at(p) < since);
 
-    const stories = this.store.insightSnapshots.keptStories(account.owner, account.id, since, until).map(({ post, snapshot }) =>
+    const stories = (await this.store.insightSnapshots.keptStories(account.owner, account.id, since, until)).map(({ post, snapshot }) =>
       postRow(
         { id: post.mediaId!, caption: post.caption ?? undefined, media_type: 'IMAGE', media_product_type: 'STORY', timestamp: new Date(post.publishedAt!).toISOString() } as MediaItem,
         snapshot.rows as InsightRow[],

@@ -21,8 +21,8 @@ export function failureReportOf(err: unknown): FailureReport {
 }
 
 /** Moves the post to `failed` (a post already finished, or live with its media id, stays as it is). */
-export function failPost(ctx: { store: Store; clock: Clock; logger: Logger; fence?: LeaseFence }, post: PostRecord, err: unknown): void {
-  const current = ctx.store.posts.getById(post.id) ?? post;
+export async function failPost(ctx: { store: Store; clock: Clock; logger: Logger; fence?: LeaseFence }, post: PostRecord, err: unknown): Promise<void> {
+  const current = (await ctx.store.posts.getById(post.id)) ?? post;
   if (!isInFlight(current.state)) {
     ctx.logger.warn('a finished post met an error; it stays as it is', { post: post.id, state: current.state, error: describeError(err).message });
     return;
@@ -36,15 +36,15 @@ export function failPost(ctx: { store: Store; clock: Clock; logger: Logger; fenc
   if (!(err instanceof AppError) && !isGraphError(err) && !(err instanceof ContainerFailedError) && !(err instanceof ReportedFailureError)) {
     ctx.logger.error('post failed on an unexpected error', { post: post.id, error: err instanceof Error ? err.stack : String(err) });
   }
-  ctx.store.transaction(() => {
-    transition(ctx, current, 'failed', failedChange(report));
-    ctx.store.audit.record({
-      owner: post.owner,
-      agent: post.settings.agent ?? null,
-      accountId: post.accountId,
-      action: 'post.failed',
-      detail: { post_id: post.id, kind: post.kind, state: current.state, code: report.code ?? report.failureCode, subcode: report.subcode, message: report.message },
-    });
-  });
+  await ctx.store.transaction(async () => {
+            await transition(ctx, current, 'failed', failedChange(report));
+            await ctx.store.audit.record({
+                          owner: post.owner,
+                          agent: post.settings.agent ?? null,
+                          accountId: post.accountId,
+                          action: 'post.failed',
+                          detail: { post_id: post.id, kind: post.kind, state: current.state, code: report.code ?? report.failureCode, subcode: report.subcode, message: report.message },
+                        });
+          });
   ctx.logger.warn('post failed', { post: post.id, state: current.state, code: report.code ?? report.failureCode, subcode: report.subcode });
 }

@@ -12,22 +12,22 @@ export class LeaseLostError extends Error {
 }
 
 /** True while the stored lease of the post is still `fence`. */
-export function holdsLease(store: Store, postId: string, fence: LeaseFence): boolean {
-  const lease = store.posts.getById(postId)?.lease;
-  return Boolean(lease && lease.owner === fence.owner && lease.generation === fence.generation);
+export function holdsLease(store: Store, postId: string, fence: LeaseFence): Promise<boolean> {
+  return store.posts.holdsLease(postId, fence);
 }
 
-export function assertLease(store: Store, postId: string, fence: LeaseFence): void {
-  if (!holdsLease(store, postId, fence)) throw new LeaseLostError(`post ${postId}: another server process took it over (its lease is no longer this job's)`);
+export async function assertLease(store: Store, postId: string, fence: LeaseFence): Promise<void> {
+  if (!(await holdsLease(store, postId, fence))) throw new LeaseLostError(`post ${postId}: another server process took it over (its lease is no longer this job's)`);
 }
 
 /** The store as a job sees it: its post writes are conditional on its lease. */
 export function fencedStore(store: Store, fence: LeaseFence): Store {
   const posts = store.posts;
-  const guarded = <A extends unknown[], R>(write: (id: string, ...args: A) => R) =>
-    (id: string, ...args: A): R =>
-      store.transaction(() => {
-        assertLease(store, id, fence);
+  const guarded =
+    <A extends unknown[], R>(write: (id: string, ...args: A) => Promise<R>) =>
+    (id: string, ...args: A): Promise<R> =>
+      store.transaction(async () => {
+        await assertLease(store, id, fence);
         return write(id, ...args);
       });
   // State moves are fenced by transition() itself (the job passes its lease with every move).

@@ -68,14 +68,14 @@ export class Publisher {
     const onScheduledSettled = (post: PostRecord) => {
       for (const listener of this.settledListeners) listener(post);
     };
-    this.runner = new JobRunner({ store, clock, logger, graph, library, quota: this.quota, leases: this.leases, call: this.callFor, accountOf: (post) => postAccountOf(store, accounts, post), onScheduledSettled });
+    this.runner = new JobRunner({ store, clock, logger, graph, library, quota: this.quota, leases: this.leases, call: this.callFor, accountOf: async (post) => postAccountOf(store, accounts, post), onScheduledSettled });
   }
 
   async createPost(caller: Caller, request: PublishRequest, wait: WaitOptions = {}): Promise<PostStatusView> {
     const { accounts, library, store } = this;
-    const account = accounts.resolve(caller, request.account);
+    const account = await accounts.resolve(caller, request.account);
     if (request.idempotencyKey) {
-      const existing = store.posts.findByIdempotencyKey(caller.owner, request.idempotencyKey);
+      const existing = await store.posts.findByIdempotencyKey(caller.owner, request.idempotencyKey);
       if (existing) return this.replay(existing, wait);
     }
     const plan = await planPost(library, caller, account, request);
@@ -91,33 +91,33 @@ export class Publisher {
 
     let post: PostRecord;
     try {
-      const stored = store.transaction((): { duplicate: PostRecord } | { created: PostRecord } => {
-        const duplicate = guarded ? findRecentDuplicate(store, caller.owner, account.id, fingerprint, this.clock.now()) : undefined;
-        if (duplicate) return { duplicate };
-        const created = store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs });
-        library.markUsed(plan.media, created.id);
-        store.audit.record({
-          owner: caller.owner,
-          agent: caller.agent,
-          accountId: account.id,
-          action: 'post.created',
-          detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey },
-        });
-        return { created };
-      });
-      if ('duplicate' in stored) return this.replay(stored.duplicate, wait, 'duplicate');
+      const stored = await store.transaction(async (): Promise<{ duplicate: PostRecord } | { created: PostRecord }> => {
+                    const duplicate = guarded ? (await findRecentDuplicate(store, caller.owner, account.id, fingerprint, this.clock.now())) : undefined;
+                    if (duplicate) return { duplicate };
+                    const created = await store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs });
+                    await library.markUsed(plan.media, created.id);
+                    await store.audit.record({
+                                          owner: caller.owner,
+                                          agent: caller.agent,
+                                          accountId: account.id,
+                                          action: 'post.created',
+                                          detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey },
+                                        });
+                    return { created };
+                  });
+      if ('duplicate' in stored) return await this.replay(stored.duplicate, wait, 'duplicate');
       post = stored.created;
     } catch (err) {
       if (err instanceof DuplicateIdempotencyKeyError) return this.replay(err.existing, wait);
       throw err;
     }
     this.logger.info('post created', { post: post.id, kind: plan.kind, account: account.id, items: plan.inputs.length });
-    this.runner.ensure(post, quotaGate);
+    await this.runner.ensure(post, quotaGate);
     try {
       await quotaGate;
     } catch (err) {
       await this.runner.stop(post.id, 'the publishing quota is used up');
-      failPost({ store, clock: this.clock, logger: this.logger }, post, err);
+      await failPost({ store, clock: this.clock, logger: this.logger }, post, err);
       throw err;
     }
     const view = await this.waitAndView(post.id, wait, false);
@@ -136,16 +136,16 @@ export class Publisher {
     const guarded = !request.idempotencyKey && !request.allowDuplicate;
     let post: PostRecord;
     try {
-      const stored = store.transaction((): { duplicate: PostRecord } | { created: PostRecord } => {
-        const duplicate = guarded ? findRecentDuplicate(store, caller.owner, account.id, fingerprint, now) : undefined;
-        if (duplicate) return { duplicate };
-        const created = store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs, publishAt: schedule.publishAt });
-        const scheduled = transition({ store, clock }, created, 'scheduled', { runtime: { schedule: { graceMs: schedule.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? false } } });
-        library.markUsed(plan.media, created.id);
-        store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'post.scheduled', detail: { post_id: created.id, kind: plan.kind, publish_at: new Date(schedule.publishAt).toISOString() } });
-        return { created: scheduled };
-      });
-      if ('duplicate' in stored) return this.replay(stored.duplicate, { waitMs: 0 }, 'duplicate');
+      const stored = await store.transaction(async (): Promise<{ duplicate: PostRecord } | { created: PostRecord }> => {
+                    const duplicate = guarded ? (await findRecentDuplicate(store, caller.owner, account.id, fingerprint, now)) : undefined;
+                    if (duplicate) return { duplicate };
+                    const created = await store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs, publishAt: schedule.publishAt });
+                    const scheduled = await transition({ store, clock }, created, 'scheduled', { runtime: { schedule: { graceMs: schedule.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? false } } });
+                    await library.markUsed(plan.media, created.id);
+                    await store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'post.scheduled', detail: { post_id: created.id, kind: plan.kind, publish_at: new Date(schedule.publishAt).toISOString() } });
+                    return { created: scheduled };
+                  });
+      if ('duplicate' in stored) return await this.replay(stored.duplicate, { waitMs: 0 }, 'duplicate');
       post = stored.created;
     } catch (err) {
       if (err instanceof DuplicateIdempotencyKeyError) return this.replay(err.existing, { waitMs: 0 });
@@ -162,7 +162,7 @@ export class Publisher {
     const live = await this.quota.limitView(caller, account).catch(() => null);
     if (!live || live.quotaTotal === null) return;
     const now = this.clock.now();
-    const plan = planQuota({ events: this.store.schedule.quotaEvents(account.id, now - 24 * 60 * 60 * 1000), liveUsage: live.quotaUsage, total: live.quotaTotal, now, at, ...(excludePostId ? { excludePostId } : {}) });
+    const plan = planQuota({ events: await this.store.schedule.quotaEvents(account.id, now - 24 * 60 * 60 * 1000), liveUsage: live.quotaUsage, total: live.quotaTotal, now, at, ...(excludePostId ? { excludePostId } : {}) });
     if (plan.fits) return;
     const next = plan.nextFreeAt !== undefined ? new Date(plan.nextFreeAt).toISOString() : null;
     throw new AppError(
@@ -175,26 +175,26 @@ export class Publisher {
 
   /** Moves a scheduled post to a new time (and grace), checked as when it was scheduled. */
   async reschedule(caller: Caller, postId: string, readSchedule: () => ScheduleRequest): Promise<PostStatusView> {
-    const post = this.requireOwnPost(caller, postId);
+    const post = await this.requireOwnPost(caller, postId);
     const schedule = readSchedule();
     if (!RESCHEDULABLE.includes(post.state)) throw this.notChangeable(post, 'rescheduled');
-    const account = this.accounts.resolve(caller, post.accountId);
+    const account = await this.accounts.resolve(caller, post.accountId);
     checkPublishTime(schedule.publishAt, this.clock.now());
     const note = checkAccountAt(account, schedule.publishAt, this.accounts.reauthHint(account));
     if (!(schedule.whenQuotaAllows ?? post.runtime.schedule?.whenQuotaAllows)) await this.checkQuotaAt(caller, account, schedule.publishAt, post.id);
     // A job waiting here on the old time stops first; one in another process sees the new time within seconds.
     await this.runner.stop(post.id, 'the post was rescheduled');
-    const current = this.store.posts.getById(post.id)!;
+    const current = (await this.store.posts.getById(post.id))!;
     const runtime = { schedule: { graceMs: schedule.graceMs ?? current.runtime.schedule?.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? current.runtime.schedule?.whenQuotaAllows ?? false }, note: undefined };
-    const moved = this.store.transaction(() => {
-      const fresh = this.store.posts.getById(post.id)!;
-      if (!RESCHEDULABLE.includes(fresh.state)) throw this.notChangeable(fresh, 'rescheduled');
-      // Containers already made are kept: awaitPublish makes them again if they would expire first.
-      this.store.schedule.setPublishAt(fresh.id, schedule.publishAt);
-      return this.store.posts.updateRuntime(fresh.id, runtime);
-    });
-    this.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: post.accountId, action: 'post.rescheduled', detail: { post_id: post.id, publish_at: new Date(schedule.publishAt).toISOString() } });
-    if (moved.state !== 'scheduled') this.runner.ensure(moved);
+    const moved = await this.store.transaction(async () => {
+              const fresh = (await this.store.posts.getById(post.id))!;
+              if (!RESCHEDULABLE.includes(fresh.state)) throw this.notChangeable(fresh, 'rescheduled');
+              // Containers already made are kept: awaitPublish makes them again if they would expire first.
+              await this.store.schedule.setPublishAt(fresh.id, schedule.publishAt);
+              return this.store.posts.updateRuntime(fresh.id, runtime);
+            });
+    await this.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: post.accountId, action: 'post.rescheduled', detail: { post_id: post.id, publish_at: new Date(schedule.publishAt).toISOString() } });
+    if (moved.state !== 'scheduled') await this.runner.ensure(moved);
     this.wakeScheduler(startAt(moved));
     const view = await this.waitAndView(post.id, { waitMs: 0 }, false);
     return note ? { ...view, note } : view;
@@ -202,34 +202,34 @@ export class Publisher {
 
   /** Cancels a post before media_publish: nothing is published; a container already made expires on its own. */
   async cancel(caller: Caller, postId: string): Promise<PostStatusView> {
-    const post = this.requireOwnPost(caller, postId);
+    const post = await this.requireOwnPost(caller, postId);
     if (post.state === 'cancelled') return this.waitAndView(post.id, { waitMs: 0 }, false);
     if (!CANCELLABLE.includes(post.state)) throw this.notChangeable(post, 'cancelled');
     await this.runner.stop(post.id, 'the post was cancelled');
-    const fresh = this.store.posts.getById(post.id)!;
+    const fresh = (await this.store.posts.getById(post.id))!;
     if (!CANCELLABLE.includes(fresh.state)) throw this.notChangeable(fresh, 'cancelled');
     try {
-      transition({ store: this.store, clock: this.clock }, fresh, 'cancelled', { runtime: { note: 'Cancelled: nothing was published.' } });
+      await transition({ store: this.store, clock: this.clock }, fresh, 'cancelled', { runtime: { note: 'Cancelled: nothing was published.' } });
     } catch (err) {
-      if (err instanceof TransitionConflictError) throw this.notChangeable(this.store.posts.getById(post.id)!, 'cancelled');
+      if (err instanceof TransitionConflictError) throw this.notChangeable((await this.store.posts.getById(post.id))!, 'cancelled');
       throw err;
     }
-    this.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: post.accountId, action: 'post.cancelled', detail: { post_id: post.id } });
+    await this.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: post.accountId, action: 'post.cancelled', detail: { post_id: post.id } });
     this.logger.info('post cancelled', { post: post.id, state: fresh.state });
     return this.waitAndView(post.id, { waitMs: 0 }, false);
   }
 
   /** The calendar: the owner's posts with a publish_at in [from, from + days), by day in the time zone (default the configured one). */
-  listScheduled(caller: Caller, range: { from?: number; days: number; timeZone?: string; account?: string }): { from: number; to: number; timeZone: string; days: ScheduledDay[] } {
+  async listScheduled(caller: Caller, range: { from?: number; days: number; timeZone?: string; account?: string }): Promise<{ from: number; to: number; timeZone: string; days: ScheduledDay[] }> {
     const timeZone = checkTimeZone(range.timeZone ?? this.config.timeZone);
     const from = range.from ?? this.clock.now();
     const to = from + range.days * 24 * 60 * 60 * 1000;
-    const accountId = range.account ? this.accounts.resolve(caller, range.account).id : undefined;
+    const accountId = range.account ? (await this.accounts.resolve(caller, range.account)).id : undefined;
     const usernames = new Map<string, string>();
     const days = new Map<string, ScheduledDay>();
-    for (const post of this.store.schedule.listBetween(caller.owner, from, to, accountId)) {
-      if (!this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId)) continue;
-      if (!usernames.has(post.accountId)) usernames.set(post.accountId, this.store.accounts.get(post.owner, post.accountId)?.username ?? post.accountId);
+    for (const post of (await this.store.schedule.listBetween(caller.owner, from, to, accountId))) {
+      if (!(await this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId))) continue;
+      if (!usernames.has(post.accountId)) usernames.set(post.accountId, (await this.store.accounts.get(post.owner, post.accountId))?.username ?? post.accountId);
       const { date, time } = localDateTime(post.publishAt!, timeZone);
       const day = days.get(date) ?? { date, posts: [] };
       day.posts.push({ postId: post.id, publishAt: post.publishAt!, localTime: time, kind: post.kind, state: post.state, account: usernames.get(post.accountId)!, caption: post.caption });
@@ -239,24 +239,24 @@ export class Publisher {
   }
 
   /** Starts the scheduled posts whose containers are due; the next time one is due (null when none waits). */
-  startDue(): number | null {
+  async startDue(): Promise<number | null> {
     const now = this.clock.now();
     let next: number | null = null;
-    for (const post of this.store.schedule.listScheduledUntil(now + VIDEO_LEAD_MS + 24 * 60 * 60 * 1000)) {
+    for (const post of (await this.store.schedule.listScheduledUntil(now + VIDEO_LEAD_MS + 24 * 60 * 60 * 1000))) {
       if (this.runner.isClosing) break;
       const due = startAt(post);
       if (due <= now) {
         this.logger.info('scheduled post: creating its containers ahead of publish_at', { post: post.id, publishAt: new Date(post.publishAt!).toISOString() });
-        this.runner.ensure(post);
+        await this.runner.ensure(post);
       } else next = next === null ? due : Math.min(next, due);
     }
     return next;
   }
 
-  private requireOwnPost(caller: Caller, postId: string): PostRecord {
-    const post = this.store.posts.get(caller.owner, postId);
+  private async requireOwnPost(caller: Caller, postId: string): Promise<PostRecord> {
+    const post = await this.store.posts.get(caller.owner, postId);
     if (!post) throw new AppError('post_not_found', `No post with id ${postId.slice(0, 64)}.`, 'Use a post_id from instagram_list_scheduled or a publishing tool.');
-    if (!this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId)) {
+    if (!(await this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId))) {
       throw new AppError('account_disabled', 'This post belongs to an account that is disabled for this agent.', 'Enable the account with instagram_set_account_enabled.');
     }
     return post;
@@ -270,38 +270,38 @@ export class Publisher {
 
   /** A post's state; a post still in flight is driven again (here) and waited for a bounded time. */
   async status(caller: Caller, postId: string, wait: WaitOptions = {}): Promise<PostStatusView> {
-    const post = this.store.posts.get(caller.owner, postId);
+    const post = await this.store.posts.get(caller.owner, postId);
     if (!post) {
       throw new AppError('post_not_found', `No post with id ${postId.slice(0, 64)}.`, 'Use the post_id returned by instagram_create_post, instagram_create_reel or instagram_create_story.');
     }
-    if (!this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId)) {
+    if (!(await this.store.agentAccounts.isEnabled(caller.owner, caller.agent, post.accountId))) {
       throw new AppError('account_disabled', 'This post belongs to an account that is disabled for this agent.', 'Enable the account with instagram_set_account_enabled.');
     }
-    if (isInFlight(post.state) && post.state !== 'scheduled') this.runner.ensure(post);
+    if (isInFlight(post.state) && post.state !== 'scheduled') await this.runner.ensure(post);
     else if (post.state === 'completed') await this.completeDetails(post, wait.signal);
     return this.waitAndView(post.id, wait, false);
   }
 
   async publishingLimit(caller: Caller, accountArg: string | undefined, signal?: AbortSignal): Promise<PublishingLimitView> {
-    return this.quota.limitView(caller, this.accounts.resolve(caller, accountArg), signal);
+    return this.quota.limitView(caller, await this.accounts.resolve(caller, accountArg), signal);
   }
 
   /** Resumes every post that was in flight when the server stopped (called once at start). */
   async resumeInFlight(): Promise<void> {
-    for (const post of this.store.posts.listInFlight()) {
+    for (const post of (await this.store.posts.listInFlight())) {
       if (this.runner.isClosing) return;
       this.logger.info('resuming post', { post: post.id, state: post.state });
-      this.runner.ensure(post);
+      await this.runner.ensure(post);
     }
   }
 
   /** Takes over the posts in flight whose process died or stopped renewing its lease (run periodically, not only at start). */
-  resumeOrphaned(): void {
-    for (const post of this.store.posts.listInFlight()) {
+  async resumeOrphaned(): Promise<void> {
+    for (const post of (await this.store.posts.listInFlight())) {
       if (this.runner.isClosing) return;
       if (this.runner.isRunning(post.id) || !this.leases.isOrphaned(post)) continue;
       this.logger.info('taking over an orphaned post', { post: post.id, state: post.state, holder: post.lease?.owner.split('#')[0] });
-      this.runner.ensure(post);
+      await this.runner.ensure(post);
     }
   }
 
@@ -312,7 +312,7 @@ export class Publisher {
 
   private async replay(existing: PostRecord, wait: WaitOptions, why: 'key' | 'duplicate' = 'key'): Promise<PostStatusView> {
     this.logger.info(why === 'key' ? 'idempotency key replayed' : 'duplicate content within the window: returning the first post', { post: existing.id, state: existing.state });
-    if (isInFlight(existing.state)) this.runner.ensure(existing);
+    if (isInFlight(existing.state)) await this.runner.ensure(existing);
     const view = await this.waitAndView(existing.id, wait, why === 'key');
     if (why === 'key') return view;
     const duplicateNote = `Duplicate of post ${existing.id}: the same media and caption went to this account less than 15 minutes ago, so nothing was published again; pass allow_duplicate: true to publish it once more.`;
@@ -322,8 +322,8 @@ export class Publisher {
   private async waitAndView(postId: string, wait: WaitOptions, replayed: boolean): Promise<PostStatusView> {
     const waitMs = Math.min(MAX_WAIT_MS, Math.max(0, wait.waitMs ?? this.config.publishWaitMs));
     await this.runner.wait(postId, waitMs, wait.signal, wait.progress);
-    const post = this.store.posts.getById(postId)!;
-    const account = this.store.accounts.get(post.owner, post.accountId);
+    const post = (await this.store.posts.getById(postId))!;
+    const account = await this.store.accounts.get(post.owner, post.accountId);
     const running = this.runner.isRunning(postId);
     return toStatusView(post, {
       account: account ? { id: account.id, username: account.username } : null,
@@ -340,15 +340,15 @@ export class Publisher {
       if (!post.mediaId) {
         const found = await findPublishedMedia({ graph: this.graph, store: this.store, call: this.callFor }, post, signal);
         if (!found) return;
-        this.store.transaction(() => {
-          this.store.posts.recordMedia(post.id, { mediaId: found.id, permalink: found.permalink ?? null });
-          this.store.posts.updateRuntime(post.id, { note: undefined });
-        });
+        await this.store.transaction(async () => {
+                              await this.store.posts.recordMedia(post.id, { mediaId: found.id, permalink: found.permalink ?? null });
+                              await this.store.posts.updateRuntime(post.id, { note: undefined });
+                            });
         return;
       }
       const mediaId = post.mediaId;
       const p = await this.callFor(post, (auth) => getMediaPermalink(this.graph, auth, mediaId, signal));
-      if (p.permalink) this.store.posts.recordMedia(post.id, { permalink: p.permalink });
+      if (p.permalink) await this.store.posts.recordMedia(post.id, { permalink: p.permalink });
     } catch (err) {
       this.logger.debug('could not complete post details', { post: post.id, error: describeError(err).message });
     }

@@ -30,10 +30,10 @@ export class LeaseKeeper {
     private readonly logger: Logger,
   ) {}
 
-  acquire(postId: string): HeldLease | undefined {
-    const lease = this.store.posts.acquireLease(postId, this.owner, this.clock.now() + LEASE_MS, (held) => this.isStale(held));
+  async acquire(postId: string): Promise<HeldLease | undefined> {
+    const lease = await this.store.posts.acquireLease(postId, this.owner, this.clock.now() + LEASE_MS, (held) => this.isStale(held));
     if (!lease) {
-      this.logger.info('post is being driven by another server process', { post: postId, holder: this.store.posts.getById(postId)?.lease?.owner.split('#')[0] });
+      this.logger.info('post is being driven by another server process', { post: postId, holder: (await this.store.posts.getById(postId))?.lease?.owner.split('#')[0] });
       return undefined;
     }
     return { postId, owner: lease.owner, generation: lease.generation, renewedAt: this.clock.now() };
@@ -44,12 +44,12 @@ export class LeaseKeeper {
    * cannot write now is tried again at the next renewal: until the lease expires it is still this
    * job's, and after that every write and Graph call of the job is fenced anyway.
    */
-  renew(lease: HeldLease): boolean {
+  async renew(lease: HeldLease): Promise<boolean> {
     const now = this.clock.now();
     if (now - lease.renewedAt < LEASE_RENEW_MS) return true;
     lease.renewedAt = now;
     try {
-      return this.store.posts.renewLease(lease.postId, lease, now + LEASE_MS);
+      return await this.store.posts.renewLease(lease.postId, lease, now + LEASE_MS);
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       this.logger.warn('could not renew the lease of a post (the store cannot write now); trying again later', { post: lease.postId, error: describeError(err).message });
@@ -58,9 +58,9 @@ export class LeaseKeeper {
   }
 
   /** Never throws: a lease that cannot be released now expires by itself (and this process may take it again at once). */
-  release(lease: HeldLease): void {
+  async release(lease: HeldLease): Promise<void> {
     try {
-      this.store.posts.releaseLease(lease.postId, lease);
+      await this.store.posts.releaseLease(lease.postId, lease);
     } catch (err) {
       this.logger.warn('could not release the lease of a post; it expires by itself', { post: lease.postId, error: describeError(err).message });
     }

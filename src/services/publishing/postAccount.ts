@@ -6,8 +6,8 @@ import type { AccountService } from '../accounts.js';
 
 export type PostCall = <T>(post: PostRecord, fn: (auth: AccountAuth) => Promise<T>) => Promise<T>;
 
-export function postAccountOf(store: Store, accounts: AccountService, post: PostRecord): AccountRecord {
-  const account = store.accounts.get(post.owner, post.accountId);
+export async function postAccountOf(store: Store, accounts: AccountService, post: PostRecord): Promise<AccountRecord> {
+  const account = await store.accounts.get(post.owner, post.accountId);
   if (!account || account.status === 'disconnected' || !account.accessToken) {
     throw new AppError('account_disconnected', 'The account of this post was disconnected.', 'Connect it again with instagram_authenticate, then create the post again.');
   }
@@ -18,5 +18,5 @@ export function postAccountOf(store: Store, accounts: AccountService, post: Post
 }
 
 export function callForPost(store: Store, accounts: AccountService): PostCall {
-  return (post, fn) => accounts.call({ owner: post.owner, agent: post.settings.agent ?? 'publisher' }, postAccountOf(store, accounts, post), fn);
+  return async (post, fn) => accounts.call({ owner: post.owner, agent: post.settings.agent ?? 'publisher' }, await postAccountOf(store, accounts, post), fn);
 }

@@ -31,7 +31,7 @@ export class Quota {
       quotaTotal: limit.quotaTotal,
       quotaDurationSec: limit.quotaDurationSec,
       remaining,
-      freesAt: remaining === 0 ? this.estimateFreesAt(account, limit.quotaDurationSec) : null,
+      freesAt: remaining === 0 ? (await this.estimateFreesAt(account, limit.quotaDurationSec)) : null,
     };
   }
 
@@ -45,17 +45,17 @@ export class Quota {
       this.logger.warn('could not read the publishing limit; publishing anyway', { error: describeError(err).message });
       return;
     }
-    if (limit.quotaTotal !== null && limit.quotaUsage >= limit.quotaTotal) throw this.exhausted(account, limit.quotaUsage, limit.quotaTotal, limit.quotaDurationSec);
+    if (limit.quotaTotal !== null && limit.quotaUsage >= limit.quotaTotal) throw (await this.exhausted(account, limit.quotaUsage, limit.quotaTotal, limit.quotaDurationSec));
   }
 
   /** media_publish answered 9/2207042: nothing went live; say how full the window is (`limit` read just now, if it could be) and when it frees up. */
-  refusal(account: AccountRecord, limit: PublishingLimit | null, refusal: string): AppError {
+  async refusal(account: AccountRecord, limit: PublishingLimit | null, refusal: string): Promise<AppError> {
     if (limit?.quotaTotal != null) return this.exhausted(account, limit.quotaUsage, limit.quotaTotal, limit.quotaDurationSec);
     return new AppError('quota_exhausted', `Instagram refused the publish: ${refusal} Nothing was published.`, 'Try again once a slot frees up in the rolling 24-hour window (instagram_get_publishing_limit shows the quota).');
   }
 
-  private exhausted(account: AccountRecord, usage: number, total: number, durationSec: number | null): AppError {
-    const freesAt = this.estimateFreesAt(account, durationSec);
+  private async exhausted(account: AccountRecord, usage: number, total: number, durationSec: number | null): Promise<AppError> {
+    const freesAt = await this.estimateFreesAt(account, durationSec);
     const hours = Math.round((durationSec ?? 86_400) / 3600);
     const when = freesAt
       ? `A slot should free up around ${new Date(freesAt).toISOString()} (estimated from the posts this server published).`
@@ -68,11 +68,11 @@ export class Quota {
     );
   }
 
-  private estimateFreesAt(account: AccountRecord, durationSec: number | null): number | null {
+  private async estimateFreesAt(account: AccountRecord, durationSec: number | null): Promise<number | null> {
     const window = (durationSec ?? 86_400) * 1000;
     const now = this.clock.now();
-    const inWindow = this.store.posts
-      .listForAccount(account.owner, account.id, 500)
+    const inWindow = (await this.store.posts
+          .listForAccount(account.owner, account.id, 500))
       .filter((p) => p.state === 'completed' && p.publishedAt !== null && p.publishedAt > now - window)
       .map((p) => p.publishedAt!)
       .sort((a, b) => a - b);

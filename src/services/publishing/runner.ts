@@ -72,7 +72,7 @@ export interface RunnerDeps {
   quota: Quota;
   leases: LeaseKeeper;
   call: PostCall;
-  accountOf: (post: PostRecord) => AccountRecord;
+  accountOf: (post: PostRecord) => Promise<AccountRecord>;
   /** Told when a job leaves a scheduled post live or failed (connected clients hear of it). */
   onScheduledSettled?: (post: PostRecord) => void;
 }
@@ -98,13 +98,13 @@ export class JobRunner {
   }
 
   /** Starts driving the post unless a job (here or in another process) already does; the job, if one runs here. */
-  ensure(post: PostRecord, quotaGate?: Promise<void>): Job | undefined {
+  async ensure(post: PostRecord, quotaGate?: Promise<void>): Promise<Job | undefined> {
     const running = this.jobs.get(post.id);
     if (running) return running;
     if (this.closing) return undefined;
     let lease: HeldLease | undefined;
     try {
-      lease = this.leases.acquire(post.id);
+      lease = await this.leases.acquire(post.id);
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       this.logger.warn('cannot take the post now (the store cannot write); it is driven again later', { post: post.id, error: describeError(err).message });
@@ -146,16 +146,16 @@ export class JobRunner {
     attempt('revoking hosted media', () => {
       for (const token of job.hostedTokens) this.library.revoke(token);
     });
-    attempt('releasing the lease', () => this.leases.release(job.lease));
+    attempt('releasing the lease', async () => this.leases.release(job.lease));
     this.jobs.delete(job.postId);
     for (const waiter of [...job.waiters]) attempt('ending a wait', () => waiter.done());
-    attempt('telling listeners about a scheduled post', () => {
-      const post = this.store.posts.getById(job.postId);
+    attempt('telling listeners about a scheduled post', async () => {
+      const post = await this.store.posts.getById(job.postId);
       if (post && post.publishAt !== null && (post.state === 'completed' || post.state === 'failed' || post.state === 'skipped')) this.deps.onScheduledSettled?.(post);
     });
-    attempt('checking the media id kept in memory', () => {
+    attempt('checking the media id kept in memory', async () => {
       if (!this.unsavedMedia.has(job.postId)) return;
-      const stored = this.store.posts.getById(job.postId);
+      const stored = await this.store.posts.getById(job.postId);
       if (!stored || stored.mediaId || !isInFlight(stored.state)) this.unsavedMedia.delete(job.postId);
       else this.retryLater(job.postId);
     });
@@ -164,12 +164,12 @@ export class JobRunner {
   /** Drives the post again after a while (its job stopped because the store could not write). */
   private retryLater(postId: string): void {
     if (this.closing || this.retryTimers.has(postId)) return;
-    const timer = this.clock.setTimer(STORE_RETRY_MS, () => {
+    const timer = this.clock.setTimer(STORE_RETRY_MS, async () => {
       this.retryTimers.delete(postId);
       if (this.closing || this.jobs.has(postId)) return;
       try {
-        const post = this.store.posts.getById(postId);
-        if (post && isInFlight(post.state)) this.ensure(post);
+        const post = await this.store.posts.getById(postId);
+        if (post && isInFlight(post.state)) await this.ensure(post);
       } catch (err) {
         this.logger.warn('could not drive the post again; trying later', { post: postId, error: describeError(err).message });
         this.retryLater(postId);
@@ -190,9 +190,9 @@ export class JobRunner {
   }
 
   /** A note on the post, when the store can write it. */
-  private note(job: Job, note: string): void {
+  private async note(job: Job, note: string): Promise<void> {
     try {
-      fencedStore(this.store, job.lease).posts.updateRuntime(job.postId, { note });
+      await fencedStore(this.store, job.lease).posts.updateRuntime(job.postId, { note });
     } catch (err) {
       if (!isStoreUnavailable(err) && !(err instanceof LeaseLostError)) throw err;
     }
@@ -244,18 +244,18 @@ export class JobRunner {
     const scope = this.scopeFor(job);
     const store = scope.store;
     for (;;) {
-      const stored = store.posts.getById(job.postId);
+      const stored = await store.posts.getById(job.postId);
       if (!stored) return;
       const post = this.withUnsavedMedia(stored);
       const spec = STATE_TABLE[post.state];
       try {
         job.controller.signal.throwIfAborted();
-        scope.renewLease();
+        await scope.renewLease();
         if (!spec.step) return;
         const outcome = await STEPS[spec.step](scope, post);
         if (outcome) {
-          logger.info('post left for later', { post: job.postId, state: store.posts.getById(job.postId)?.state, reason: outcome.leaveForLater });
-          this.note(job, outcome.leaveForLater);
+          logger.info('post left for later', { post: job.postId, state: (await store.posts.getById(job.postId))?.state, reason: outcome.leaveForLater });
+          await this.note(job, outcome.leaveForLater);
           return;
         }
         if (!isInFlight(post.state)) return;
@@ -268,7 +268,7 @@ export class JobRunner {
         }
         if (err instanceof LeaseLostError) job.controller.abort(err);
         if (job.controller.signal.aborted || err instanceof TransitionConflictError || err instanceof LeaseLostError) {
-          logger.info('post left for later', { post: job.postId, state: store.posts.getById(job.postId)?.state, reason: describeError(err).message });
+          logger.info('post left for later', { post: job.postId, state: (await store.posts.getById(job.postId))?.state, reason: describeError(err).message });
           return;
         }
         if (isStoreUnavailable(err) || this.unsavedMedia.has(job.postId)) {
@@ -288,11 +288,11 @@ export class JobRunner {
             }
             continue;
           }
-          this.note(job, `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.`);
+          await this.note(job, `Instagram is failing for now (${describeError(err).message}); instagram_post_status tries again.`);
           return;
         }
         try {
-          failPost({ store: this.store, clock: this.clock, logger, fence: job.lease }, post, err);
+          await failPost({ store: this.store, clock: this.clock, logger, fence: job.lease }, post, err);
         } catch (failErr) {
           if (!isStoreUnavailable(failErr) && !(failErr instanceof TransitionConflictError)) throw failErr;
           logger.warn('could not record the failure of the post; it is driven again later', { post: job.postId, error: describeError(failErr).message });
@@ -308,8 +308,8 @@ export class JobRunner {
     const store = fencedStore(this.store, job.lease);
     const { graph, quota, call, accountOf } = this.deps;
     const signal = job.controller.signal;
-    const renewLease = () => {
-      if (!leases.renew(job.lease)) job.controller.abort(new Error('another server process took the post over'));
+    const renewLease = async () => {
+      if (!(await leases.renew(job.lease))) job.controller.abort(new Error('another server process took the post over'));
     };
     return {
       store,
@@ -325,11 +325,11 @@ export class JobRunner {
       },
       notAppliedPublishes: 0,
       account: accountOf,
-      call: (post, fn) => {
+      call: async (post, fn) => {
         signal.throwIfAborted();
         // Checked right before each Graph call (container creation, upload, media_publish included).
         try {
-          assertLease(this.store, post.id, job.lease);
+          await assertLease(this.store, post.id, job.lease);
         } catch (err) {
           job.controller.abort(err);
           throw err;
@@ -337,18 +337,18 @@ export class JobRunner {
         return call(post, fn);
       },
       sleep: (ms) =>
-        clock.sleep(ms, signal).then(() => {
+        clock.sleep(ms, signal).then(async () => {
           this.tick(job);
-          renewLease();
+          await renewLease();
         }),
-      progress: (value, message) => this.setProgress(job, value, message),
+      progress: async (value, message) => this.setProgress(job, value, message),
       renewLease,
-      host: (media) => {
-        const hosted = library.host(media);
+      host: async (media) => {
+        const hosted = await library.host(media);
         job.hostedTokens.push(hosted.token);
         return hosted.url;
       },
-      move: (post, to, change) => transition({ store, clock, fence: job.lease }, post, to, change),
+      move: async (post, to, change) => transition({ store, clock, fence: job.lease }, post, to, change),
     };
   }
 
@@ -358,7 +358,7 @@ export class JobRunner {
     for (const waiter of [...job.waiters]) if (now >= waiter.deadline) waiter.done();
   }
 
-  private setProgress(job: Job, value: number, message: string): void {
+  private async setProgress(job: Job, value: number, message: string): Promise<void> {
     const v = Math.min(1, Math.max(job.progress, value));
     job.progress = v;
     job.message = message;
@@ -367,7 +367,7 @@ export class JobRunner {
     if (v - job.persistedProgress >= 0.02 || v === 1) {
       job.persistedProgress = v;
       try {
-        fencedStore(this.store, job.lease).posts.setProgress(job.postId, v);
+        await fencedStore(this.store, job.lease).posts.setProgress(job.postId, v);
       } catch (err) {
         if (err instanceof LeaseLostError) job.controller.abort(err);
         // Progress is written again with the next step (or the move that ends the post).

@@ -158,11 +158,11 @@ export class TransitionConflictError extends Error {
 }
 
 /** Moves `post` to `to`, writing the table's entry columns and the change in one conditional write. */
-export function transition(ctx: TransitionContext, post: PostRecord, to: PostState, change: TransitionChange = {}): PostRecord {
+export async function transition(ctx: TransitionContext, post: PostRecord, to: PostState, change: TransitionChange = {}): Promise<PostRecord> {
   const from = post.state;
   if (!STATE_TABLE[from].next.includes(to)) throw new IllegalTransitionError(`a post cannot move from ${from} to ${to}`);
   const columns = { ...STATE_TABLE[to].entryColumns?.(post, ctx.clock.now()), ...change.columns };
-  const moved = ctx.store.posts.writeTransition(post.id, { from, to, columns, ...(change.runtime ? { runtime: change.runtime } : {}), ...(ctx.fence ? { fence: ctx.fence } : {}) });
+  const moved = await ctx.store.posts.writeTransition(post.id, { from, to, columns, ...(change.runtime ? { runtime: change.runtime } : {}), ...(ctx.fence ? { fence: ctx.fence } : {}) });
   if (!moved) throw new TransitionConflictError(`post ${post.id} is no longer ${from} (or its lease was taken over)`);
   return moved;
 }

@@ -206,7 +206,7 @@ export class BestTimesReader {
     const timeZone = checkTimeZone(q.timeZone?.trim() || this.defaultTimeZone);
     const days = Math.min(14, Math.max(1, Math.floor(q.days ?? 7)));
     const count = Math.min(24, Math.max(1, Math.floor(q.count ?? 5)));
-    const account = this.calls.resolve(who, q.account);
+    const account = await this.calls.resolve(who, q.account);
     const now = this.clock.now();
     const notes: string[] = [];
 

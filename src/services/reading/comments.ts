@@ -78,7 +78,7 @@ export class CommentReader {
     const limit = Math.max(1, Math.min(MAX_COMMENTS_PAGE, Math.floor(q.limit ?? 20)));
     if (q.commentId) return this.replies(who, { ...q, commentId: q.commentId }, limit, signal);
     if (!q.mediaId) throw new AppError('invalid_argument', 'Give media_id (the post whose comments to read) or comment_id (the comment whose replies to read).', 'Find media ids with instagram_get_posts.');
-    const ref = resolveMediaRef(this.calls, this.store, who, q.mediaId, q.account);
+    const ref = await resolveMediaRef(this.calls, this.store, who, q.mediaId, q.account);
     const account = ref.account;
     let cursor;
     if (q.cursor) {
@@ -112,7 +112,7 @@ export class CommentReader {
 
   private async replies(who: Caller, q: CommentsQuery & { commentId: string }, limit: number, signal?: AbortSignal): Promise<CommentsPage> {
     const commentId = commentIdArg(q.commentId);
-    const account = this.calls.resolve(who, q.account);
+    const account = await this.calls.resolve(who, q.account);
     const cursor = q.cursor ? decodeCursor(q.cursor, 'replies', account) : undefined;
     if (cursor && cursor['m'] !== commentId) throw new AppError('invalid_cursor', 'This cursor belongs to the replies of another comment.', 'Use it with the same comment_id, or leave cursor out.');
     const start = pageStart(cursor);

@@ -136,8 +136,8 @@ export class DiscoveryReader {
     this.clock = o.clock;
   }
 
-  hashtagBudget(who: Caller, account: AccountRecord): HashtagBudget {
-    const searched = this.store.hashtagSearches.uniqueSince(who.owner, account.id, this.clock.now() - HASHTAG_WINDOW_MS);
+  async hashtagBudget(who: Caller, account: AccountRecord): Promise<HashtagBudget> {
+    const searched = await this.store.hashtagSearches.uniqueSince(who.owner, account.id, this.clock.now() - HASHTAG_WINDOW_MS);
     const oldest = searched[0];
     return {
       limit: HASHTAG_BUDGET,
@@ -154,7 +154,7 @@ export class DiscoveryReader {
     args: { account?: string; hashtag: string; edge?: HashtagEdge; limit?: number; cursor?: string },
     signal?: AbortSignal,
   ): Promise<HashtagMedia> {
-    const account = this.calls.resolve(who, args.account);
+    const account = await this.calls.resolve(who, args.account);
     requireFacebookLogin(account, 'Hashtag search');
     const limit = Math.max(1, Math.min(50, Math.floor(args.limit ?? 10)));
     const notes: string[] = [];
@@ -186,7 +186,7 @@ export class DiscoveryReader {
       edge,
       media,
       nextCursor: slice.next ? encodeCursor({ k: 'hashtag', a: account.id, ...slice.next, h: hashtagId, n: tag, e: edge }) : null,
-      budget: this.hashtagBudget(who, account),
+      budget: await this.hashtagBudget(who, account),
       notes,
     };
   }
@@ -196,8 +196,8 @@ export class DiscoveryReader {
     if (!/^[\p{L}\p{N}_]{1,100}$/u.test(tag)) {
       throw new AppError('invalid_argument', `'${tag.slice(0, 60)}' is not a hashtag Instagram can search.`, 'Use letters, digits and underscores only (no spaces, punctuation or emoji), with or without the leading #.');
     }
-    const budget = this.hashtagBudget(who, account);
-    const known = this.store.hashtagSearches.uniqueSince(who.owner, account.id, this.clock.now() - HASHTAG_WINDOW_MS).find((h) => h.hashtag === tag);
+    const budget = await this.hashtagBudget(who, account);
+    const known = (await this.store.hashtagSearches.uniqueSince(who.owner, account.id, this.clock.now() - HASHTAG_WINDOW_MS)).find((h) => h.hashtag === tag);
     if (known) return known.hashtagId;
     if (budget.remaining <= 0) {
       throw new AppError(
@@ -213,18 +213,18 @@ export class DiscoveryReader {
     } catch (err) {
       if (err instanceof GraphError && /hashtag/i.test(err.message) && /(30|limit|maximum)/i.test(err.message)) {
         throw new AppError('hashtag_budget_exhausted', `Instagram refused a new hashtag for @${account.username}: ${err.message}`, 'The 30-hashtags-per-7-days budget is used up (possibly by another app on this account); re-search hashtags already searched, or wait.', {
-          budget: budgetDetails(this.hashtagBudget(who, account)),
+          budget: budgetDetails(await this.hashtagBudget(who, account)),
         });
       }
       throw err;
     }
-    if (!found) throw new AppError('hashtag_not_found', `Instagram knows no hashtag #${tag}.`, 'Check the spelling; some sensitive hashtags cannot be searched.', { budget: budgetDetails(this.hashtagBudget(who, account)) });
-    this.store.hashtagSearches.record(who.owner, account.id, tag, found);
+    if (!found) throw new AppError('hashtag_not_found', `Instagram knows no hashtag #${tag}.`, 'Check the spelling; some sensitive hashtags cannot be searched.', { budget: budgetDetails(await this.hashtagBudget(who, account)) });
+    await this.store.hashtagSearches.record(who.owner, account.id, tag, found);
     return found;
   }
 
   async lookUpBusiness(who: Caller, args: { account?: string; username: string; mediaLimit?: number; cursor?: string }, signal?: AbortSignal): Promise<BusinessLookup> {
-    const account = this.calls.resolve(who, args.account);
+    const account = await this.calls.resolve(who, args.account);
     requireFacebookLogin(account, 'Business discovery (another account\'s public stats)');
     let username = args.username.trim().replace(/^@/, '');
     let cursor: CursorBody | undefined;

@@ -37,7 +37,7 @@ export class GraphCalls {
   ) {}
 
   /** The account a tool acts on: by id or @username, or the only enabled one. */
-  resolve(who: Caller, accountArg?: string): AccountRecord {
+  async resolve(who: Caller, accountArg?: string): Promise<AccountRecord> {
     return this.accounts.resolve(callerOf(who), accountArg);
   }
 
@@ -46,7 +46,7 @@ export class GraphCalls {
   }
 
   /** The owner's accounts this agent may use, with their per-agent toggle. */
-  list(who: Caller): Array<{ account: AccountRecord; enabled: boolean }> {
+  async list(who: Caller): Promise<Array<{ account: AccountRecord; enabled: boolean }>> {
     return this.accounts.list(callerOf(who));
   }
 
@@ -55,8 +55,8 @@ export class GraphCalls {
   }
 
   /** The accounts this agent may use that can call Instagram now. */
-  connected(who: Caller): AccountRecord[] {
-    return this.list(who)
+  async connected(who: Caller): Promise<AccountRecord[]> {
+    return (await this.list(who))
       .map((a) => a.account)
       .filter((a) => a.status === 'active' && a.accessToken);
   }

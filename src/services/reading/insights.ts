@@ -163,13 +163,13 @@ export class InsightsReader {
     if (q.period || q.metricType || q.since || q.until || q.timeframe) {
       notes.push('Media insights are always lifetime values: period, metric_type, since, until and timeframe were ignored.');
     }
-    const ref = resolveMediaRef(this.calls, this.store, who, q.mediaId, q.account);
+    const ref = await resolveMediaRef(this.calls, this.store, who, q.mediaId, q.account);
     let media;
     try {
       media = await this.calls.call(who, ref.account, (auth) => getMedia(this.calls.graph, auth, ref.mediaId, ['id', 'media_type', 'media_product_type', 'timestamp'], signal));
     } catch (err) {
       // An expired story is gone from Instagram: answer from what the worker kept before it expired.
-      const kept = this.fromHistory(who, ref.mediaId, q.metrics);
+      const kept = await this.fromHistory(who, ref.mediaId, q.metrics);
       if (kept && !signal?.aborted) return kept;
       throw err;
     }
@@ -214,7 +214,7 @@ export class InsightsReader {
     result = boundedInsights(result, metrics, notes);
     const missing = metrics.filter((m) => !result.rows.some((r) => r.metric === m));
     if (missing.length) notes.push(`No data yet for ${missing.join(', ')} (Instagram omits metrics without data; insights can lag up to 48 hours).`);
-    const history = breakdown ? [] : this.historyOf(who, ref.mediaId, metrics);
+    const history = breakdown ? [] : (await this.historyOf(who, ref.mediaId, metrics));
     return {
       target: { kind: 'media', id: ref.mediaId, productType: kind },
       rows: result.rows,
@@ -228,8 +228,8 @@ export class InsightsReader {
   }
 
   /** What was kept of a media's insights over its life (a post's growth over its first week). */
-  private historyOf(who: Caller, mediaId: string, metrics: string[]): NonNullable<Insights['history']> {
-    return this.store.insightSnapshots.list(who.owner, mediaId).map((snap) => ({
+  private async historyOf(who: Caller, mediaId: string, metrics: string[]): Promise<NonNullable<Insights['history']>> {
+    return (await this.store.insightSnapshots.list(who.owner, mediaId)).map((snap) => ({
       label: snap.label,
       capturedAt: snap.capturedAt,
       rows: (snap.rows as InsightRow[]).filter((r) => metrics.includes(r.metric)),
@@ -237,8 +237,8 @@ export class InsightsReader {
   }
 
   /** The latest capture of a media that Instagram no longer answers for (an expired story), if one was kept. */
-  private fromHistory(who: Caller, mediaId: string, metrics: string[] | undefined): Insights | undefined {
-    const snapshots = this.store.insightSnapshots.list(who.owner, mediaId);
+  private async fromHistory(who: Caller, mediaId: string, metrics: string[] | undefined): Promise<Insights | undefined> {
+    const snapshots = await this.store.insightSnapshots.list(who.owner, mediaId);
     const latest = snapshots[snapshots.length - 1];
     if (!latest) return undefined;
     const rows = (latest.rows as InsightRow[]).filter((r) => !metrics?.length || metrics.includes(r.metric));
@@ -253,7 +253,7 @@ export class InsightsReader {
   }
 
   private async account(who: Caller, q: InsightsQuery, signal?: AbortSignal): Promise<Insights> {
-    const account = this.calls.resolve(who, q.account);
+    const account = await this.calls.resolve(who, q.account);
     const target = { kind: 'account' as const, id: account.id, username: account.username };
     const metrics = q.metrics?.length ? [...new Set(q.metrics)] : [...DEFAULT_ACCOUNT_METRICS];
     const unknown = metrics.filter((m) => !(m in ACCOUNT_METRICS));

@@ -58,7 +58,7 @@ export class RateLimitReader {
   }
 
   async read(who: Caller, args: { account?: string }, signal?: AbortSignal): Promise<RateLimits> {
-    const targets = args.account ? [this.calls.resolve(who, args.account)] : this.calls.connected(who);
+    const targets = args.account ? [await this.calls.resolve(who, args.account)] : (await this.calls.connected(who));
     const publishing = new Map<string, PublishingQuota | { error: string }>();
     for (const account of targets) {
       try {
@@ -80,12 +80,13 @@ export class RateLimitReader {
     const app = usage.app ? { callCountPct: usage.app.callCount, totalTimePct: usage.app.totalTime, totalCputimePct: usage.app.totalCputime, observedAt: usage.app.at } : null;
     let highest = app ? Math.max(app.callCountPct, app.totalTimePct, app.totalCputimePct) : 0;
     let returnsAt = usage.blockedUntil['app'] ?? 0;
-    const accounts = targets.map((account): AccountLimits => {
+    const accounts: AccountLimits[] = [];
+    for (const account of targets) {
       const entries = usage.accounts[account.id] ?? [];
       for (const e of entries) highest = Math.max(highest, e.callCount, e.totalTime, e.totalCputime);
       const blocked = usage.blockedUntil[account.id];
       if (blocked && blocked > returnsAt) returnsAt = blocked;
-      return {
+      accounts.push({
         id: account.id,
         username: account.username,
         loginType: account.loginType,
@@ -101,10 +102,10 @@ export class RateLimitReader {
         publishing: publishing.get(account.id) ?? { error: 'not checked' },
         hashtagBudget:
           account.loginType === 'facebook'
-            ? this.discovery.hashtagBudget(who, account)
+            ? await this.discovery.hashtagBudget(who, account)
             : { available: false, reason: 'Hashtag search needs Facebook Login (instagram_authenticate with login_type "facebook").' },
-      };
-    });
+      });
+    }
     const throttled = returnsAt > now;
     return { app, accounts, throttled, accessReturnsAt: throttled ? returnsAt : null, highestUsagePct: highest };
   }

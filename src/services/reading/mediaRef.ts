@@ -17,20 +17,20 @@ export function isGraphId(value: string): boolean {
 }
 
 /** A tracked post's account and media id come from the store; a media id is taken on the chosen account. */
-export function resolveMediaRef(calls: GraphCalls, store: Store, who: Caller, ref: string, accountArg?: string): MediaRef {
+export async function resolveMediaRef(calls: GraphCalls, store: Store, who: Caller, ref: string, accountArg?: string): Promise<MediaRef> {
   const id = ref.trim();
   if (!isGraphId(id)) {
-    const post = store.posts.get(who.owner, id);
+    const post = await store.posts.get(who.owner, id);
     if (!post) {
       throw new AppError('post_not_found', `No post or media with id '${id.slice(0, 80)}'.`, 'Use an Instagram media id (digits, from instagram_get_posts) or a post id returned by a publishing tool.');
     }
     if (!post.mediaId) {
       throw new AppError('post_not_published', `Post ${post.id} is not published yet (state: ${post.state}).`, 'Follow it with instagram_post_status; insights and comments exist once it is published.');
     }
-    const account = calls.resolve(who, post.accountId);
+    const account = await calls.resolve(who, post.accountId);
     return { account, mediaId: post.mediaId, postId: post.id };
   }
-  return { account: calls.resolve(who, accountArg), mediaId: id };
+  return { account: await calls.resolve(who, accountArg), mediaId: id };
 }
 
 /** A comment id argument: digits, or an error that says where to find one. */

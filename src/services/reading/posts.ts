@@ -163,7 +163,7 @@ export class PostReader {
     args: { account?: string; limit?: number; cursor?: string; since?: string; until?: string; includeStories?: boolean },
     signal?: AbortSignal,
   ): Promise<PostsPage> {
-    const account = this.calls.resolve(who, args.account);
+    const account = await this.calls.resolve(who, args.account);
     const limit = Math.max(1, Math.min(100, Math.floor(args.limit ?? 10)));
     let since = parseTimeArg('since', args.since);
     let until = parseTimeArg('until', args.until);
@@ -210,7 +210,7 @@ export class PostReader {
 
   /** One media by media id or tracked post id. */
   async get(who: Caller, args: { mediaId: string; account?: string }, signal?: AbortSignal): Promise<PostLookup> {
-    const ref = resolveMediaRef(this.calls, this.store, who, args.mediaId, args.account);
+    const ref = await resolveMediaRef(this.calls, this.store, who, args.mediaId, args.account);
     const media = await this.fetchWithChildren(who, ref.account, ref.mediaId, signal);
     const b = new Bounds();
     const post = mediaOf(media, b);
@@ -232,23 +232,23 @@ export class PostReader {
   // ---------------------------------------------------------------- resources
 
   /** The owner's accounts this agent may use. */
-  accounts(who: Caller): ConnectedAccount[] {
-    return this.calls.list(who).map(({ account, enabled }) => this.calls.view(account, enabled));
+  async accounts(who: Caller): Promise<ConnectedAccount[]> {
+    return (await this.calls.list(who)).map(({ account, enabled }) => this.calls.view(account, enabled));
   }
 
   /** An account by id or @username with its 20 most recent tracked posts. */
-  account(who: Caller, id: string): { account: ConnectedAccount; recentPosts: TrackedPost[] } {
-    const entry = this.calls.list(who).find((a) => a.account.id === id || a.account.username.toLowerCase() === id.replace(/^@/, '').toLowerCase());
+  async account(who: Caller, id: string): Promise<{ account: ConnectedAccount; recentPosts: TrackedPost[] }> {
+    const entry = (await this.calls.list(who)).find((a) => a.account.id === id || a.account.username.toLowerCase() === id.replace(/^@/, '').toLowerCase());
     if (!entry) throw new AppError('account_not_found', `No account ${id} for this user.`, 'List accounts with instagram_accounts.');
-    const recentPosts = this.store.posts.listForAccount(who.owner, entry.account.id, 20).map(trackedPostOf);
+    const recentPosts = (await this.store.posts.listForAccount(who.owner, entry.account.id, 20)).map(trackedPostOf);
     return { account: this.calls.view(entry.account, entry.enabled), recentPosts };
   }
 
   /** Up to 50 tracked posts per account this agent may use. */
-  trackedPosts(who: Caller): Array<{ username: string; post: TrackedPost }> {
+  async trackedPosts(who: Caller): Promise<Array<{ username: string; post: TrackedPost }>> {
     const out = [];
-    for (const { account } of this.calls.list(who)) {
-      for (const p of this.store.posts.listForAccount(who.owner, account.id, 50)) out.push({ username: account.username, post: trackedPostOf(p) });
+    for (const { account } of (await this.calls.list(who))) {
+      for (const p of (await this.store.posts.listForAccount(who.owner, account.id, 50))) out.push({ username: account.username, post: trackedPostOf(p) });
     }
     return out;
   }
@@ -256,11 +256,11 @@ export class PostReader {
   /** A tracked post (its state, and the live media once published) or an Instagram media id of one of the owner's accounts. */
   async resource(who: Caller, id: string, signal?: AbortSignal): Promise<PostResource> {
     if (!isGraphId(id)) {
-      const post = this.store.posts.get(who.owner, id);
+      const post = await this.store.posts.get(who.owner, id);
       if (!post) throw new AppError('post_not_found', `No post ${id} for this user.`, 'Use a post id from a publishing tool or a media id from instagram_get_posts.');
       const tracked = trackedPostOf(post);
       if (!post.mediaId) return { tracked };
-      const account = this.store.accounts.get(who.owner, post.accountId);
+      const account = await this.store.accounts.get(who.owner, post.accountId);
       if (!account || account.status !== 'active' || !account.accessToken) return { tracked };
       try {
         const b = new Bounds();
@@ -271,7 +271,7 @@ export class PostReader {
       }
     }
     let lastError: unknown;
-    for (const account of this.calls.connected(who)) {
+    for (const account of (await this.calls.connected(who))) {
       try {
         const b = new Bounds();
         const media = mediaOf(await this.fetchWithChildren(who, account, id, signal), b);

@@ -165,6 +165,6 @@ describe('Facebook Login names the Pages without a linked Instagram account', ()
     expect(replaced.data.count).toBe(2);
     expect(replaced.data.pages_without_instagram).toBeUndefined();
     expect(replaced.data.next_step).toBeUndefined();
-    expect(h.app.store.unlinkedFacebookPages.list('alice')).toEqual([]);
+    expect(await h.app.store.unlinkedFacebookPages.list('alice')).toEqual([]);
   });
 });

@@ -193,7 +193,7 @@ describe('token import and lifecycle', () => {
         h = await startHarness({ existingEmulator: emulator, realTime: true, dataDir, env });
         const accounts = await h.call('instagram_accounts', {});
         expect(accounts.data.accounts.map((a: { username: string }) => a.username)).toEqual([emulator.users.instagramCreator.username]);
-        expect(h.app.store.audit.list('alice').filter((e) => e.action === 'account.connected')).toHaveLength(1);
+        expect((await h.app.store.audit.list('alice')).filter((e) => e.action === 'account.connected')).toHaveLength(1);
         await h.close();
       }
     } finally {
@@ -231,7 +231,7 @@ describe('token import and lifecycle', () => {
     const stillWorks = await h.call('instagram_accounts', { refresh: true });
     expect(stillWorks.isError).toBe(false);
     expect(stillWorks.data.accounts[0].status).toBe('active');
-    const stored = h.app.store.accounts.list('alice')[0]!;
+    const stored = (await h.app.store.accounts.list('alice'))[0]!;
     expect(stored.lastRefreshError).toBeTruthy();
     h.emulator.clearFaults();
 
@@ -302,9 +302,9 @@ describe('identity and scoping', () => {
     const result = await h.call('instagram_disconnect', { account: h.emulator.users.instagramBusiness.id });
     expect(result.isError).toBe(false);
     expect(result.data.account.status).toBe('disconnected');
-    const stored = h.app.store.accounts.get('alice', h.emulator.users.instagramBusiness.id)!;
+    const stored = (await h.app.store.accounts.get('alice', h.emulator.users.instagramBusiness.id))!;
     expect(stored.accessToken).toBeNull();
-    expect(h.app.store.audit.list('alice').map((e) => e.action)).toContain('account.disconnected');
+    expect((await h.app.store.audit.list('alice')).map((e) => e.action)).toContain('account.disconnected');
   });
 });
 
@@ -315,7 +315,7 @@ describe('secrets', () => {
     const done = await h.call('instagram_authenticate', { callback_url: await approveInBrowser(start.data.authorization_url) });
     const imported = await h.connectAccount('creator');
     const accounts = await h.call('instagram_accounts', { refresh: true });
-    const tokens = h.app.store.accounts.list('alice').map((a) => a.accessToken!);
+    const tokens = (await h.app.store.accounts.list('alice')).map((a) => a.accessToken!);
     expect(tokens).toHaveLength(2);
     const texts = [start.text, done.text, imported.text, accounts.text, h.logLines.join('\n')];
     const dbFiles = ['instagram-mcp.sqlite', 'instagram-mcp.sqlite-wal'].map((f) => path.join(h.dataDir, f)).filter(existsSync);

@@ -38,7 +38,7 @@ const embedded: Factory = async () => {
     pastRetryDelay: () => clock.advance(31_000),
     async close() {
       for (const q of replicas) await q.close();
-      store.close();
+      await store.close();
     },
   };
 };
@@ -120,7 +120,11 @@ describe.each(backends)('JobQueue contract: %s', (_name, factory, skip) => {
     expect(await drain(b.replicas)).toBe(1);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ key: `${k}:now`, kind: k, owner: 'alice', payload: { post: 'p1' }, attempt: 1 });
+    // What another replica sees of them: the later one queued at its time, the done one gone.
+    expect(await b.replicas[1].pending(`${k}:later`)).toEqual({ state: 'queued', runAt: now + HOUR });
+    expect(await b.replicas[1].pending(`${k}:now`)).toBeUndefined();
     expect(await b.replicas[1].cancel(`${k}:later`)).toBe(true);
+    expect(await b.replicas[1].pending(`${k}:later`)).toBeUndefined();
   });
 
   it.skipIf(skip)('scheduling a key again replaces its queued job; a cancelled job never runs', async () => {

@@ -51,7 +51,7 @@ describe('a reference id pins the file it was registered for', () => {
     expect(r.text).toMatch(/changed or replaced since it was registered/);
     expect(r.text).toMatch(/register the file again/i);
     nothingPublished(h);
-    expect(h.app.store.posts.listForAccount('alice', h.igUserId, 10)).toHaveLength(0);
+    expect(await h.app.store.posts.listForAccount('alice', h.igUserId, 10)).toHaveLength(0);
   });
 
   it('refuses a photo replaced by a different file at the same path', async () => {
@@ -96,7 +96,7 @@ describe('the upload sends only the file that was checked', () => {
 
     const done = await h.call('instagram_post_status', { post_id: postId });
     expect(done.data.state).toBe('failed');
-    expect(postRow(h, postId).errorMessage).toMatch(/changed or replaced/);
+    expect((await postRow(h, postId)).errorMessage).toMatch(/changed or replaced/);
     for (const c of h.emulator.containers(h.igUserId)) {
       expect(c.source?.sha256).not.toBe(sha256(secret));
       expect(c.upload?.bytesReceived ?? 0).toBe(0);

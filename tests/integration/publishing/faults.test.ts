@@ -71,7 +71,7 @@ describe('faults', () => {
     const publishes = requests(h, 'POST', PUBLISH);
     expect(publishes).toHaveLength(1);
     expect(publishes[0]!.fault).toBe('lost_response');
-    expect(postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: media!.id, errorMessage: null });
+    expect(await postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: media!.id, errorMessage: null });
   });
 
   it('recovers the right media for a story and for a caption-less carousel whose answer was lost', async () => {
@@ -138,10 +138,10 @@ describe('restarts', () => {
     const hold = h.emulator.hold({ method: 'GET', path: CONTAINER_READ });
     const started = await h.call('instagram_create_reel', { video: files.url('/r.mp4'), caption: 'restart me', wait_seconds: 0 });
     await hold.waitForRequest();
-    expect(postRow(h, started.data.post_id).state).toBe('processing');
+    expect((await postRow(h, started.data.post_id)).state).toBe('processing');
     restarted = await restartApp(h);
     hold.release();
-    expect(restarted.app.store.posts.getById(started.data.post_id)!.state).toBe('processing');
+    expect((await restarted.app.store.posts.getById(started.data.post_id))!.state).toBe('processing');
     await restarted.app.publisher.resumeInFlight();
     const done = await restarted.call('instagram_post_status', { post_id: started.data.post_id, wait_seconds: 600 });
     expect(done.data.state).toBe('completed');
@@ -155,7 +155,7 @@ describe('restarts', () => {
     const hold = h.emulator.hold({ method: 'POST', path: PUBLISH });
     const started = await h.call('instagram_create_post', { media: files.url('/a.jpg'), caption: 'Half way', wait_seconds: 0 });
     await hold.waitForRequest();
-    expect(postRow(h, started.data.post_id)).toMatchObject({ state: 'publishing', attempts: 1 });
+    expect(await postRow(h, started.data.post_id)).toMatchObject({ state: 'publishing', attempts: 1 });
     await h.app.close(); // the server goes away with the publish in flight
     hold.release(); // …and Instagram applies it anyway
     await afterTurns(() => h.emulator.publishedMedia(h.igUserId).length === 1);
@@ -180,7 +180,7 @@ describe('restarts', () => {
     hold.release();
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(0);
     restarted = await restartApp(h, { stopFirst: false });
-    restarted.app.store.posts.writeTransition(r.data.post_id, { from: postRow(restarted, r.data.post_id).state, to: 'publishing', columns: { attempts: 0 } });
+    await restarted.app.store.posts.writeTransition(r.data.post_id, { from: (await postRow(restarted, r.data.post_id)).state, to: 'publishing', columns: { attempts: 0 } });
     await restarted.app.publisher.resumeInFlight();
     const done = await restarted.call('instagram_post_status', { post_id: r.data.post_id });
     expect(done.data.state).toBe('completed');

@@ -53,7 +53,7 @@ describe('lease fencing', () => {
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
     expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(1);
 
-    const row = postRow(h, postId);
+    const row = await postRow(h, postId);
     expect(row).toMatchObject({ state: 'completed', containerId: bContainer, mediaId: done.data.media_id });
     expect(Object.keys(row.runtime.containers ?? {})).toEqual([bContainer]);
   });

@@ -50,8 +50,8 @@ export const CREATE = /^\/\d+\/media$/;
 export const CONTAINER_READ = /^\/178\d+$/;
 
 /** The store row of a post (the truth the server keeps). */
-export function postRow(h: { app: App }, postId: string) {
-  return h.app.store.posts.getById(postId)!;
+export async function postRow(h: { app: App }, postId: string) {
+  return (await h.app.store.posts.getById(postId))!;
 }
 
 export interface Restarted {

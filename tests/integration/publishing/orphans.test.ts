@@ -13,9 +13,9 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function until(check: () => boolean, turns = 20_000): Promise<void> {
-  for (let i = 0; i < turns && !check(); i++) await new Promise<void>((resolve) => setImmediate(resolve));
-  if (!check()) throw new Error(`condition not met within ${turns} event-loop turns`);
+async function until(check: () => boolean | Promise<boolean>, turns = 20_000): Promise<void> {
+  for (let i = 0; i < turns && !(await check()); i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  if (!(await check())) throw new Error(`condition not met within ${turns} event-loop turns`);
 }
 
 describe('orphaned posts', () => {
@@ -35,13 +35,13 @@ describe('orphaned posts', () => {
     await h.app.close();
     hold.release();
     const clock = h.clock as VirtualClock;
-    running.app.store.posts.acquireLease(postId, `${process.pid}@${os.hostname()}#killed`, clock.now() + 2 * 60_000, () => true);
-    expect(running.app.store.posts.getById(postId)!.state).toBe('creating_container');
+    await running.app.store.posts.acquireLease(postId, `${process.pid}@${os.hostname()}#killed`, clock.now() + 2 * 60_000, () => true);
+    expect((await running.app.store.posts.getById(postId))!.state).toBe('creating_container');
 
     // Time passes past the lease and the sweep: nobody calls the post, nobody restarts.
     clock.advance(3 * 60_000);
-    await until(() => running!.app.store.posts.getById(postId)!.state === 'completed');
-    const row = running.app.store.posts.getById(postId)!;
+    await until(async () => (await running!.app.store.posts.getById(postId))!.state === 'completed');
+    const row = (await running.app.store.posts.getById(postId))!;
     expect(row.mediaId).toBe(h.emulator.publishedMedia(h.igUserId)[0]!.id);
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
   });

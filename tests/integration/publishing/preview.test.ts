@@ -52,18 +52,18 @@ async function expectPicture(image: { data: string; mimeType: string }, nextStep
   expect(stats.isOpaque).toBe(true);
 }
 
-function nothingSent(before: { posts: number; media: number }) {
+async function nothingSent(before: { posts: number; media: number }) {
   expect(requests(h, 'POST', CREATE)).toHaveLength(0);
-  expect(h.app.store.posts.listForAccount('alice', h.igUserId, 500)).toHaveLength(before.posts);
+  expect(await h.app.store.posts.listForAccount('alice', h.igUserId, 500)).toHaveLength(before.posts);
   expect(h.emulator.state.feedMedia(h.igUserId)).toHaveLength(before.media);
 }
 
-const counts = () => ({ posts: h.app.store.posts.listForAccount('alice', h.igUserId, 500).length, media: h.emulator.state.feedMedia(h.igUserId).length });
+const counts = async () => ({ posts: (await h.app.store.posts.listForAccount('alice', h.igUserId, 500)).length, media: h.emulator.state.feedMedia(h.igUserId).length });
 
 describe('instagram_preview_post', () => {
   it('a carousel: every item cropped to the first one\'s ratio, the grid tile, the PNG', async () => {
     h.emulator.clearLog();
-    const before = counts();
+    const before = await counts();
     const { data, images } = await call('instagram_preview_post', { media: ['portrait.jpg', 'square.jpg', 'wide.jpg'], caption: 'Three of a kind' });
     expect(data.kind).toBe('CAROUSEL');
     expect(data.account).toEqual({ username: h.emulator.users.instagramBusiness.username });
@@ -85,7 +85,7 @@ describe('instagram_preview_post', () => {
     expect(data.path.startsWith(path.join(h.dataDir, 'reports'))).toBe(true);
     expect(existsSync(data.path)).toBe(true);
     expect((await sharp(data.path).metadata()).width).toBe((await sharp(Buffer.from(images[0]!.data, 'base64')).metadata()).width);
-    nothingSent(before);
+    await nothingSent(before);
   });
 
   it('a single image wider than 1.91:1: shown at 1.91, the crop, and the issue that blocks publishing', async () => {
@@ -202,14 +202,14 @@ describe('instagram_create_post with preview: true', () => {
   it('returns the preview and its picture, publishes nothing', async () => {
     const newest = (await call('instagram_get_posts', {})).data.posts[0]?.id;
     h.emulator.clearLog();
-    const before = counts();
+    const before = await counts();
     const { data, images } = await call('instagram_create_post', { media: ['portrait.jpg', 'wide.jpg'], caption: 'Not yet', preview: true });
     expect(data.post_id).toBeUndefined();
     expect(data.preview.kind).toBe('CAROUSEL');
     expect(data.preview.items[1]).toMatchObject({ cropped: true, crop: { x: 528, y: 0, width: 864, height: 1080 } });
     expect(data.next_step).toMatch(/Nothing was published/);
     await expectPicture(images[0]!, data.next_step);
-    nothingSent(before);
+    await nothingSent(before);
     const listed = await call('instagram_get_posts', {});
     expect(listed.data.posts[0]?.id).toBe(newest);
     expect(JSON.stringify(listed.data.posts)).not.toMatch(/Not yet/);

@@ -57,7 +57,7 @@ describe('media_publish answers that prove nothing', () => {
     expect(callsFromPublish()[1]).toBe('read'); // the container is read before anything else
     const status = await h.call('instagram_post_status', { post_id: r.data.post_id });
     expect(status.data).toMatchObject({ state: 'completed', media_id: published[0]!.id });
-    expect(postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id, errorCode: null });
+    expect(await postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id, errorCode: null });
   });
 
   it('code 4 on a publish Instagram did not apply: the container is read before the second media_publish, published once', async () => {
@@ -87,7 +87,7 @@ describe('a spam block (2207051) is not taken as proof', () => {
     expect(r.data).toMatchObject({ state: 'completed', media_id: published[0]!.id, error: null });
     expect(callsFromPublish().slice(0, 3)).toEqual(['publish:graph_error', 'read:stale_status', 'read']);
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
-    expect(postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id });
+    expect(await postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id });
   });
 
   it('container reads that stay stale: the account’s recent media shows the post live, reported published', async () => {
@@ -126,7 +126,7 @@ describe('a spam block (2207051) is not taken as proof', () => {
     const r = await publishOne('Blocked, proof unfinished');
     expect(r.isError, r.text).toBe(false);
     expect(r.data.state).toBe('publishing');
-    expect(postRow(h, r.data.post_id).runtime.proofPending).toMatchObject({ code: 4, subcode: 2207051 });
+    expect((await postRow(h, r.data.post_id)).runtime.proofPending).toMatchObject({ code: 4, subcode: 2207051 });
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
 
     // Instagram can be read again; a restarted server picks the post up.

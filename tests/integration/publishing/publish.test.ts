@@ -57,9 +57,9 @@ describe('publishing from URLs', () => {
     expect(r.data.resource_uri).toBe(`instagram://posts/${r.data.post_id}`);
     expect(r.data.next_step).toContain(published[0]!.permalink);
     expect(files.requests.map((q) => q.path)).toContain('/photo.jpg');
-    const row = postRow(h, r.data.post_id);
+    const row = await postRow(h, r.data.post_id);
     expect(row).toMatchObject({ state: 'completed', mediaId: r.data.media_id, permalink: published[0]!.permalink, containerId: r.data.container_id });
-    expect(h.app.store.audit.list('alice').map((e) => e.action)).toEqual(expect.arrayContaining(['post.created', 'post.published']));
+    expect((await h.app.store.audit.list('alice')).map((e) => e.action)).toEqual(expect.arrayContaining(['post.created', 'post.published']));
   });
 
   it('publishes a carousel of 10 mixed images and videos: children created concurrently, all polled, parent published once', async () => {
@@ -98,7 +98,7 @@ describe('publishing from URLs', () => {
     const childIds = parentCreate.params.children!.split(',');
     expect(childIds).toHaveLength(10);
     for (const id of childIds) expect(h.emulator.container(id)?.publishedMediaId).toBeTruthy();
-    const row = postRow(h, r.data.post_id);
+    const row = await postRow(h, r.data.post_id);
     expect(row.children.map((c) => c.state)).toEqual(Array(10).fill('finished'));
     expect(r.data.children).toHaveLength(10);
   });
@@ -150,7 +150,7 @@ describe('publishing from URLs', () => {
       ['STORY', 'IMAGE'],
       ['STORY', 'VIDEO'],
     ]);
-    expect(postRow(h, video.data.post_id).expiresAt).toBe(postRow(h, video.data.post_id).publishedAt! + 24 * 3600_000);
+    expect((await postRow(h, video.data.post_id)).expiresAt).toBe((await postRow(h, video.data.post_id)).publishedAt! + 24 * 3600_000);
   });
 
   it('posts the first comment after publishing and reports it', async () => {
@@ -316,7 +316,7 @@ describe('waiting, cancellation and status', () => {
       },
     });
     await expect(call).rejects.toThrow();
-    const [row] = h.app.store.posts.listForAccount('alice', h.igUserId);
+    const [row] = await h.app.store.posts.listForAccount('alice', h.igUserId);
     expect(row!.state).not.toBe('failed');
     const done = await h.call('instagram_post_status', { post_id: row!.id });
     expect(done.data.state).toBe('completed');

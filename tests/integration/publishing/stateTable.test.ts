@@ -8,9 +8,9 @@ import { accountInput, openTestStore } from '../../unit/store/helpers.js';
 
 const ACCOUNT = '17841400000000123';
 
-function setup() {
+async function setup() {
   const ctx = openTestStore();
-  ctx.store.accounts.upsert(accountInput({ owner: 'owner-a' }));
+  await ctx.store.accounts.upsert(accountInput({ owner: 'owner-a' }));
   return ctx;
 }
 
@@ -29,31 +29,31 @@ describe('the publishing state table', () => {
     expect(STATE_TABLE.failed).toMatchObject({ next: [], step: null });
   });
 
-  it('moves a post only along the table, writing what the move persists', () => {
-    const { store, clock } = setup();
+  it('moves a post only along the table, writing what the move persists', async () => {
+    const { store, clock } = await setup();
     const ctx = { store, clock };
-    const story = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'story', inputs: [] });
-    expect(() => transition(ctx, story, 'completed')).toThrow(IllegalTransitionError);
-    expect(store.posts.getById(story.id)?.state).toBe('pending');
+    const story = await store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'story', inputs: [] });
+    await expect(transition(ctx, story, 'completed')).rejects.toThrow(IllegalTransitionError);
+    expect((await store.posts.getById(story.id))?.state).toBe('pending');
 
-    let post = transition(ctx, story, 'creating_container');
-    post = transition(ctx, post, 'processing');
-    post = transition(ctx, post, 'publishing');
+    let post = await transition(ctx, story, 'creating_container');
+    post = await transition(ctx, post, 'processing');
+    post = await transition(ctx, post, 'publishing');
     clock.advance(1000);
-    const done = transition(ctx, post, 'completed', { columns: { mediaId: '18000000000000001', permalink: null } });
+    const done = await transition(ctx, post, 'completed', { columns: { mediaId: '18000000000000001', permalink: null } });
     expect(done).toMatchObject({ state: 'completed', progress: 1, mediaId: '18000000000000001', publishedAt: clock.now(), expiresAt: clock.now() + 24 * 60 * 60 * 1000, errorMessage: null });
-    expect(() => transition(ctx, done, 'failed')).toThrow(IllegalTransitionError);
+    await expect(transition(ctx, done, 'failed')).rejects.toThrow(IllegalTransitionError);
     // A mover holding a stale copy (the post moved on since it read it) writes nothing.
-    expect(() => transition(ctx, post, 'processing')).toThrow(TransitionConflictError);
+    await expect(transition(ctx, post, 'processing')).rejects.toThrow(TransitionConflictError);
   });
 
-  it("fences a job's moves by its lease", () => {
-    const { store, clock } = setup();
-    const post = store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'image', inputs: [] });
-    const lost = store.posts.acquireLease(post.id, 'one', clock.now() + 1000, () => false)!;
-    const held = store.posts.acquireLease(post.id, 'two', clock.now() + 1000, () => true)!;
-    expect(() => transition({ store, clock, fence: lost }, post, 'creating_container')).toThrow(TransitionConflictError);
-    expect(transition({ store, clock, fence: held }, post, 'creating_container').state).toBe('creating_container');
+  it("fences a job's moves by its lease", async () => {
+    const { store, clock } = await setup();
+    const post = await store.posts.create({ owner: 'owner-a', accountId: ACCOUNT, kind: 'image', inputs: [] });
+    const lost = (await store.posts.acquireLease(post.id, 'one', clock.now() + 1000, () => false))!;
+    const held = (await store.posts.acquireLease(post.id, 'two', clock.now() + 1000, () => true))!;
+    await expect(transition({ store, clock, fence: lost }, post, 'creating_container')).rejects.toThrow(TransitionConflictError);
+    expect((await transition({ store, clock, fence: held }, post, 'creating_container')).state).toBe('creating_container');
   });
 
   it('is the only code that writes a state', () => {

@@ -93,7 +93,7 @@ describe('the store fails right after media_publish', () => {
     expect(published).toHaveLength(1);
     expect(r.isError).toBe(false);
     expect(r.data).toMatchObject({ state: 'completed', media_id: published[0]!.id, permalink: published[0]!.permalink, error: null });
-    expect(postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id });
+    expect(await postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id });
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
     expect(requests(h, 'GET', CREATE)).toHaveLength(0); // the media id was kept, never looked up again
     await settle();
@@ -114,13 +114,13 @@ describe('the store fails right after media_publish', () => {
     expect(r.isError).toBe(false);
     expect(r.data.state).toBe('publishing');
     expect(r.data.next_step).toBeDefined();
-    expect(postRow(h, r.data.post_id).state).toBe('publishing');
+    expect((await postRow(h, r.data.post_id)).state).toBe('publishing');
 
     disk.on = false; // space is freed
     (h.clock as VirtualClock).advance(60_000);
     const done = await h.call('instagram_post_status', { post_id: r.data.post_id });
     expect(done.data).toMatchObject({ state: 'completed', media_id: published[0]!.id, permalink: published[0]!.permalink, error: null });
-    expect(postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id });
+    expect(await postRow(h, r.data.post_id)).toMatchObject({ state: 'completed', mediaId: published[0]!.id });
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
     expect(requests(h, 'GET', CREATE)).toHaveLength(0); // completed from memory, not from a lookup
     await settle();
@@ -135,7 +135,7 @@ describe('the store fails right after media_publish', () => {
     });
     await settle();
     expect(unhandled).toEqual([]);
-    expect(postRow(h, r.data.post_id)).toMatchObject({ state: 'publishing', mediaId: null });
+    expect(await postRow(h, r.data.post_id)).toMatchObject({ state: 'publishing', mediaId: null });
 
     restarted = await restartApp(h); // the media id kept in memory goes with the stopped server
     disk.on = false;

@@ -254,7 +254,7 @@ describe('resumable upload of local video', () => {
     const started = await h.call('instagram_create_reel', { video: file, wait_seconds: 0 });
     await midway;
     proxy!.onRequestBytes = undefined;
-    const containerId = postRow(h, started.data.post_id).containerId!;
+    const containerId = (await postRow(h, started.data.post_id)).containerId!;
     await h.app.close();
     const received = h.emulator.container(containerId)!.upload!.bytesReceived;
     expect(received).toBeGreaterThan(0);
@@ -289,7 +289,7 @@ describe('registering media', () => {
     expect(registered).toMatchObject({ mime_type: 'image/jpeg', size_bytes: bytes.length });
     expect(registered.reference_id).toMatch(/^[0-9a-f]{32}$/);
     expect(Date.parse(registered.expires_at) - h.clock.now()).toBe(24 * 3600_000);
-    const stored = h.app.store.media.get('alice', registered.reference_id)!;
+    const stored = (await h.app.store.media.get('alice', registered.reference_id))!;
     expect(stored.localPath!.startsWith(path.join(h.dataDir, 'uploads'))).toBe(true);
 
     const r = await h.call('instagram_create_post', { media: registered.reference_id });
@@ -329,7 +329,7 @@ describe('registering media', () => {
     const published = await h.call('instagram_create_post', { media: [inline.data.reference_id, { source: inline.data.reference_id }] });
     expect(published.data.state).toBe('completed');
 
-    const uploadFile = h.app.store.media.get('alice', inline.data.reference_id)!.localPath!;
+    const uploadFile = (await h.app.store.media.get('alice', inline.data.reference_id))!.localPath!;
     expect(existsSync(uploadFile)).toBe(true);
     (h.clock as VirtualClock).advance(25 * 3600_000);
     const cleaned = await h.app.library.cleanupExpired();

@@ -25,12 +25,12 @@ afterAll(async () => {
 
 async function refused(tool: string, args: Record<string, unknown>, ...patterns: RegExp[]) {
   h.emulator.clearLog();
-  const postsBefore = h.app.store.posts.listForAccount('alice', h.igUserId, 500).length;
+  const postsBefore = (await h.app.store.posts.listForAccount('alice', h.igUserId, 500)).length;
   const r = await h.call(tool, args);
   expect(r.isError, r.text).toBe(true);
   for (const p of patterns) expect(r.text).toMatch(p);
   expect(requests(h, 'POST', CREATE)).toHaveLength(0);
-  expect(h.app.store.posts.listForAccount('alice', h.igUserId, 500)).toHaveLength(postsBefore);
+  expect(await h.app.store.posts.listForAccount('alice', h.igUserId, 500)).toHaveLength(postsBefore);
   return r;
 }
 
@@ -128,7 +128,7 @@ describe('checks before any API call', () => {
     expect(bad.data.state).toBe('failed');
     expect(bad.data.error).toMatchObject({ code: 36003, subcode: 2207009 });
     expect(bad.data.error.meaning).toMatch(/aspect ratio/);
-    expect(postRow(h, bad.data.post_id)).toMatchObject({ state: 'failed', errorCode: 36003, errorSubcode: 2207009 });
+    expect(await postRow(h, bad.data.post_id)).toMatchObject({ state: 'failed', errorCode: 36003, errorSubcode: 2207009 });
   });
 });
 
@@ -152,7 +152,7 @@ describe('publishing quota', () => {
       // The quota is read while containers are created (they are harmless unpublished); nothing is published.
       expect(requests(q, 'POST', /media_publish$/)).toHaveLength(0);
       expect(q.emulator.publishedMedia(q.igUserId)).toHaveLength(1);
-      const failed = q.app.store.posts.listForAccount('alice', q.igUserId).find((p) => p.state === 'failed');
+      const failed = (await q.app.store.posts.listForAccount('alice', q.igUserId)).find((p) => p.state === 'failed');
       expect(failed?.errorMessage).toMatch(/quota/);
       await fs.close();
     } finally {

@@ -113,7 +113,7 @@ describe('comments', () => {
     const deleted = await h.call('instagram_moderate_comment', { comment_id: created.data.comment_id, action: 'delete' });
     expect(deleted.data.success).toBe(true);
     expect(stored()).toEqual([]);
-    const audit = h.app.store.audit.list('alice', 20).map((a) => a.action);
+    const audit = (await h.app.store.audit.list('alice', 20)).map((a) => a.action);
     expect(audit).toEqual(expect.arrayContaining(['comment.created', 'comment.replied', 'comment.hidden', 'comment.unhidden', 'comment.deleted']));
   });
 

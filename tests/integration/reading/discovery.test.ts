@@ -61,7 +61,7 @@ describe('hashtag search', () => {
   });
 
   it('refuses a 31st unique hashtag locally, before calling Instagram, and says when a slot frees', async () => {
-    const already = h.app.reading.discovery.hashtagBudget({ owner: 'alice', agent: 'test-agent' }, h.app.store.accounts.get('alice', fbIgId)!).used;
+    const already = (await h.app.reading.discovery.hashtagBudget({ owner: 'alice', agent: 'test-agent' }, (await h.app.store.accounts.get('alice', fbIgId))!)).used;
     for (let i = already; i < 30; i++) {
       const out = await h.call('instagram_search_hashtag', { hashtag: `bread${i}`, limit: 1 });
       expect(out.isError, out.text).toBe(false);

@@ -99,8 +99,8 @@ describe('reading posts', () => {
     expect(full.data.post).toMatchObject({ is_comment_enabled: true, media_url: expect.any(String), shortcode: album.shortcode });
     expect(full.data.post.children[0].media_url).toEqual(expect.any(String));
 
-    const post = h.app.store.posts.create({ owner: 'alice', accountId: businessId, kind: 'carousel', caption: album.caption ?? null, inputs: [] });
-    h.app.store.posts.writeTransition(post.id, { from: 'pending', to: 'completed', columns: { mediaId: album.id, permalink: album.permalink ?? null, progress: 1 } });
+    const post = await h.app.store.posts.create({ owner: 'alice', accountId: businessId, kind: 'carousel', caption: album.caption ?? null, inputs: [] });
+    await h.app.store.posts.writeTransition(post.id, { from: 'pending', to: 'completed', columns: { mediaId: album.id, permalink: album.permalink ?? null, progress: 1 } });
     const tracked = await h.call('instagram_get_post', { media_id: post.id });
     expect(tracked.data).toMatchObject({ tracked_post_id: post.id, post: { id: album.id } });
 
@@ -117,7 +117,7 @@ describe('reading posts', () => {
     expect(body.media.children).toHaveLength(album.children!.length);
     expect(body.account.username).toBe('sandbox_bakery');
 
-    const tracked = h.app.store.posts.listForAccount('alice', businessId)[0]!;
+    const tracked = (await h.app.store.posts.listForAccount('alice', businessId))[0]!;
     const trackedRead = JSON.parse(((await h.client.readResource({ uri: `instagram://posts/${tracked.id}` })).contents[0] as { text: string }).text);
     expect(trackedRead.post).toMatchObject({ id: tracked.id, state: 'completed', media_id: tracked.mediaId });
     expect(trackedRead.media.id).toBe(tracked.mediaId);

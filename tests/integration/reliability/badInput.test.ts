@@ -481,7 +481,7 @@ describe('bad input to every tool', () => {
     expect(r.isError, r.text).toBe(false);
     expect(r.data.state).toBe('completed');
     expect(h.emulator.media(r.data.media_id)?.caption).toBe(caption);
-    expect(h.app.store.posts.get('alice', r.data.post_id)?.caption).toBe(caption);
+    expect((await h.app.store.posts.get('alice', r.data.post_id))?.caption).toBe(caption);
     expect(r.data.first_comment?.status).toBe('posted');
 
     const comments = await h.call('instagram_get_comments', { account: business, media_id: r.data.media_id, detail: 'full' });
@@ -491,7 +491,7 @@ describe('bad input to every tool', () => {
     const reply = await h.call('instagram_post_comment', { account: business, media_id: seeded.mediaId, message: '{{7*7}} ${7*7} <script>alert(1)</script>' });
     expect(reply.isError, reply.text).toBe(false);
     expect(reply.text).not.toMatch(/\b49\b/);
-    expect(h.app.store.integrityCheck()).toBe('ok');
+    expect(await h.app.store.integrityCheck()).toBe('ok');
   }, 60_000);
 
   it('stays healthy afterwards: normal calls succeed, the database is intact and keeps its rows', async () => {
@@ -507,13 +507,13 @@ describe('bad input to every tool', () => {
     const ref = await h.call('instagram_upload_media', { source: seeded.referenceId });
     expect(ref.isError, ref.text).toBe(false);
 
-    expect(h.app.store.integrityCheck()).toBe('ok');
+    expect(await h.app.store.integrityCheck()).toBe('ok');
     const after = tableCounts(dbFile());
     for (const [table, count] of Object.entries(countsBefore)) {
       expect(after[table], `rows of ${table}`).toBeGreaterThanOrEqual(count);
     }
     expect(after['accounts']).toBe(2);
-    expect(h.app.store.accounts.list('alice').every((a) => a.status === 'active' && a.accessToken)).toBe(true);
+    expect((await h.app.store.accounts.list('alice')).every((a) => a.status === 'active' && a.accessToken)).toBe(true);
   });
 });
 
@@ -580,6 +580,6 @@ describe('URLs to private and loopback addresses', () => {
 
     const ok = await h.call('instagram_accounts', {});
     expect(ok.isError).toBe(false);
-    expect(h.app.store.integrityCheck()).toBe('ok');
+    expect(await h.app.store.integrityCheck()).toBe('ok');
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 /**
  * Crash suite: the built stdio server is killed with SIGKILL while the emulator holds its request at
- * each publisher state, then started again on the same data directory. Every post completes exactly
- * once and the database passes PRAGMA integrity_check.
+ * each publisher state, then started again. Embedded (SQLite): on the same data directory, and the
+ * database passes PRAGMA integrity_check. Hosted (PostgreSQL): another replica, with a data directory
+ * of its own, on the same database finishes the post. Either way every post completes exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,8 @@ import type { RequestMatcher } from '../../../src/emulator/types.js';
 import { makeJpeg, startFileServer, type FileServer } from '../../unit/emulator/fixtures.js';
 import { writeMp4 } from '../../unit/media/mp4.js';
 import { emulatorEnv } from '../../helpers/harness.js';
+import pg from 'pg';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../../helpers/postgres.js';
 
 const builtEntry = path.resolve(import.meta.dirname, '../../../dist/index.js');
 
@@ -25,19 +28,31 @@ interface Running {
   transport: StdioClientTransport;
 }
 
-describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher state', () => {
+const noPostgres = (await postgresUnavailable('tests/integration/reliability/crash.test.ts (hosted mode)')) !== null;
+
+describe.each([
+  ['embedded (SQLite), restarted on the same data directory', 'sqlite', false],
+  ['hosted (PostgreSQL), finished by another replica', 'postgres', noPostgres],
+] as const)('crash suite: SIGKILL at each publisher state, %s', (_name, backend, skip) => {
   let emulator: Emulator;
   let files: FileServer;
   let token: string;
+  let database: TestDatabase | undefined;
+  // One database for the hosted scenarios, so one token key for all of them (a replica with another
+  // key is refused at start: the tokens stored under the first one could not be read).
+  const hostedKey = randomBytes(32).toString('hex');
 
   beforeAll(async () => {
+    if (skip || !existsSync(builtEntry)) return;
     emulator = createEmulator({ processing: { imageMs: 0, videoMs: 300 } });
     await emulator.start(0, '127.0.0.1');
     files = await startFileServer({ '/photo.jpg': makeJpeg(1080, 1080, 4096) });
+    if (backend === 'postgres') database = await createTestDatabase();
   });
   afterAll(async () => {
-    await files.close();
-    await emulator.stop();
+    await files?.close();
+    await emulator?.stop();
+    await database?.drop();
   });
 
   async function startServer(env: Record<string, string>): Promise<Running> {
@@ -70,17 +85,19 @@ describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher
   ];
 
   for (const scenario of scenarios) {
-    it(`completes exactly once after a kill while ${scenario.state}`, async () => {
+    it.skipIf(skip || !existsSync(builtEntry))(`completes exactly once after a kill while ${scenario.state}`, async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-crash-'));
+      const otherReplicaDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-crash-replica-'));
       const mediaDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-crash-media-'));
-      const env = {
+      const env: Record<string, string> = {
         ...emulatorEnv(emulator),
         INSTAGRAM_REDIRECT_URI: 'http://127.0.0.1:9/oauth/callback',
         INSTAGRAM_MCP_DATA_DIR: dataDir,
         INSTAGRAM_MCP_MEDIA_DIRS: mediaDir,
-        INSTAGRAM_MCP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+        INSTAGRAM_MCP_ENCRYPTION_KEY: database ? hostedKey : randomBytes(32).toString('hex'),
         INSTAGRAM_MCP_OWNER: 'crash',
         INSTAGRAM_MCP_LOG_LEVEL: 'error',
+        ...(database ? { INSTAGRAM_MCP_DATABASE_URL: database.url, INSTAGRAM_MCP_DATABASE_POOL: '3' } : {}),
       };
       const caption = `crash test ${scenario.state} ${randomBytes(4).toString('hex')}`;
       const key = `crash-${randomBytes(6).toString('hex')}`;
@@ -111,7 +128,7 @@ describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher
         hold.release(); // what the emulator held goes through now, with no one left to hear the answer
         await first.client.close().catch(() => {});
 
-        const second = await startServer(env);
+        const second = await startServer(database ? { ...env, INSTAGRAM_MCP_DATA_DIR: otherReplicaDir } : env);
         // The agent retries with the same key: it gets the first post, which the restarted server resumed.
         let outcome = await call(second, tool, args);
         expect(outcome.isError, JSON.stringify(outcome.data)).toBe(false);
@@ -127,13 +144,26 @@ describe.skipIf(!existsSync(builtEntry))('crash suite: SIGKILL at each publisher
         expect(outcome.data.media_id).toBe(published[0]!.id);
         await second.client.close();
 
-        const db = new Database(path.join(dataDir, 'instagram-mcp.sqlite'), { readonly: true });
-        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-        const rows = db.prepare('select count(*) as n from posts').get() as { n: number };
-        expect(rows.n).toBe(1);
-        db.close();
+        if (database) {
+          // Through the administrator (who sees through row-level security): this post's row, once.
+          const admin = new pg.Client({ connectionString: database.adminUrl });
+          await admin.connect();
+          try {
+            const { rows } = await admin.query<{ n: string }>('select count(*) as n from posts where idempotency_key = $1', [key]);
+            expect(Number(rows[0]!.n)).toBe(1);
+          } finally {
+            await admin.end();
+          }
+        } else {
+          const db = new Database(path.join(dataDir, 'instagram-mcp.sqlite'), { readonly: true });
+          expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+          const rows = db.prepare('select count(*) as n from posts').get() as { n: number };
+          expect(rows.n).toBe(1);
+          db.close();
+        }
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
+        rmSync(otherReplicaDir, { recursive: true, force: true });
         rmSync(mediaDir, { recursive: true, force: true });
       }
     }, 90_000);

@@ -179,16 +179,20 @@ describe('reliability under ~20 % transient faults', () => {
     }
 
     // Drive every unfinished post to the end, faults still on; then, for any left, with the faults gone.
-    const unfinished = () => [...postIds].filter((id) => !FINAL.has(h.app.store.posts.getById(id)?.state ?? 'missing'));
-    for (let pass = 0; pass < 6 && unfinished().length > 0; pass++) {
-      for (const id of unfinished()) await run('instagram_post_status', { post_id: id, wait_seconds: 600 });
+    const unfinished = async () => {
+      const left: string[] = [];
+      for (const id of postIds) if (!FINAL.has((await h.app.store.posts.getById(id))?.state ?? 'missing')) left.push(id);
+      return left;
+    };
+    for (let pass = 0; pass < 6 && (await unfinished()).length > 0; pass++) {
+      for (const id of await unfinished()) await run('instagram_post_status', { post_id: id, wait_seconds: 600 });
     }
-    const leftWithFaults = unfinished().length;
+    const leftWithFaults = (await unfinished()).length;
     const faultedRequests = h.emulator.requestLog().filter((r) => r.fault);
     const totalRequests = h.emulator.requestLog().filter((r) => r.hostRole !== 'admin');
     h.emulator.clearFaults();
-    for (let pass = 0; pass < 3 && unfinished().length > 0; pass++) {
-      for (const id of unfinished()) await run('instagram_post_status', { post_id: id, wait_seconds: 600 });
+    for (let pass = 0; pass < 3 && (await unfinished()).length > 0; pass++) {
+      for (const id of await unfinished()) await run('instagram_post_status', { post_id: id, wait_seconds: 600 });
     }
 
     // ---- the workload was what it claims to be
@@ -222,16 +226,16 @@ describe('reliability under ~20 % transient faults', () => {
     expect(unclear).toEqual([]);
 
     // ---- every post came to an end (with the faults on, or at the latest once they stopped)
-    expect(unfinished()).toEqual([]);
+    expect(await unfinished()).toEqual([]);
 
     // ---- zero lost post records, zero duplicate publishes
-    const rows = [...postIds].map((id) => h.app.store.posts.getById(id));
+    const rows = await Promise.all([...postIds].map((id) => h.app.store.posts.getById(id)));
     expect(rows.every(Boolean)).toBe(true);
     const published = h.emulator.publishedMedia(accountId);
     const captions = published.map((m) => m.caption).filter((c): c is string => c !== undefined);
     const duplicated = captions.filter((c, i) => captions.indexOf(c) !== i);
     expect(duplicated).toEqual([]);
-    const allRows = h.app.store.posts.listForAccount(OWNER, accountId, 1000);
+    const allRows = await h.app.store.posts.listForAccount(OWNER, accountId, 1000);
     for (const m of published) {
       const owners = allRows.filter((p) => p.mediaId === m.id);
       expect(owners.map((p) => p.state), `published media ${m.id} (${m.productType} "${m.caption ?? ''}")`).toEqual(['completed']);

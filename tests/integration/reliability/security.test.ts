@@ -127,7 +127,7 @@ describe('secrets', () => {
     // Token refresh (new tokens issued), and a refresh failure whose message echoes the token.
     (h.clock as VirtualClock).advance(54 * DAY);
     await ok('instagram_accounts', { refresh: true });
-    const creatorToken = h.app.store.accounts.get('alice', instagramCreator.id)!.accessToken!;
+    const creatorToken = (await h.app.store.accounts.get('alice', instagramCreator.id))!.accessToken!;
     (h.clock as VirtualClock).advance(54 * DAY);
     h.emulator.injectFaults({
       path: '/refresh_access_token',
@@ -136,12 +136,12 @@ describe('secrets', () => {
     });
     await call('instagram_accounts', { refresh: true });
     h.emulator.clearFaults();
-    const refreshError = h.app.store.accounts.get('alice', instagramCreator.id)!.lastRefreshError;
+    const refreshError = (await h.app.store.accounts.get('alice', instagramCreator.id))!.lastRefreshError;
     expect(refreshError).toMatch(/unknown error occurred refreshing \[REDACTED\]/);
 
     // A Graph error that echoes the caller's token (Meta does this for malformed tokens) ends in the
     // account's status reason and the log: both must be masked.
-    const businessToken = h.app.store.accounts.get('alice', business)!.accessToken!;
+    const businessToken = (await h.app.store.accounts.get('alice', business))!.accessToken!;
     h.emulator.injectFaults({
       method: 'GET',
       path: `/${mediaId}`,
@@ -150,7 +150,7 @@ describe('secrets', () => {
     });
     const rejected = await call('instagram_get_post', { account: business, media_id: mediaId });
     expect(rejected.isError).toBe(true);
-    expect(h.app.store.accounts.get('alice', business)!.statusReason).toMatch(/\[REDACTED\] has been invalidated/);
+    expect((await h.app.store.accounts.get('alice', business))!.statusReason).toMatch(/\[REDACTED\] has been invalidated/);
     h.emulator.clearFaults();
     await call('instagram_disconnect', { account: instagramCreator.id });
 
@@ -433,13 +433,13 @@ describe('OAuth state across owners', () => {
     // B's attempts spent nothing: the code was never exchanged.
     expect(h.emulator.requestLog()).toEqual([]);
     expect((await h.call('instagram_accounts', { include_disabled: true }, bob)).data.count).toBe(0);
-    expect(h.app.store.accounts.list('bob')).toEqual([]);
+    expect(await h.app.store.accounts.list('bob')).toEqual([]);
 
     // A can still finish the login; it connects to A only.
     const done = await h.call('instagram_authenticate', { callback_url: location });
     expect(done.isError, done.text).toBe(false);
     expect(done.data.connected[0].id).toBe(h.emulator.users.instagramBusiness.id);
-    expect(h.app.store.accounts.list('bob')).toEqual([]);
+    expect(await h.app.store.accounts.list('bob')).toEqual([]);
     expect((await h.call('instagram_accounts', {}, bob)).data.count).toBe(0);
     // And the URL is spent for everyone afterwards.
     expect((await h.call('instagram_authenticate', { callback_url: location }, bob)).data.error.code).toMatch(/state_mismatch|state_used/);
@@ -462,7 +462,7 @@ describe("one owner cannot reach another owner's data", () => {
     const local = await h.call('instagram_upload_media', { source: 'a.jpg' });
     const inline = await h.call('instagram_upload_media', { data: (await jpeg(1080, 1080, '#00ff00')).toString('base64'), mime_type: 'image/jpeg' });
     expect(local.isError || inline.isError).toBe(false);
-    const uploadedPath = h.app.store.media.get('alice', inline.data.reference_id)!.localPath!;
+    const uploadedPath = (await h.app.store.media.get('alice', inline.data.reference_id))!.localPath!;
     const page = await h.call('instagram_get_posts', { limit: 1 });
     expect(page.data.next_cursor, page.text).toBeTruthy();
     const A = {
@@ -559,8 +559,8 @@ describe("one owner cannot reach another owner's data", () => {
     expect(aAccounts.data.accounts).toEqual([expect.objectContaining({ id: A.accountId, status: 'active', enabled: true })]);
     expect((await h.call('instagram_upload_media', { source: A.inlineRef })).isError).toBe(false);
     expect((await h.call('instagram_post_status', { post_id: A.postId })).data.state).toBe('completed');
-    expect(h.app.store.accounts.list('bob').map((a) => a.id)).toEqual([instagramCreator.id]);
-    expect(h.app.store.integrityCheck()).toBe('ok');
+    expect((await h.app.store.accounts.list('bob')).map((a) => a.id)).toEqual([instagramCreator.id]);
+    expect(await h.app.store.integrityCheck()).toBe('ok');
   }, 60_000);
 });
 

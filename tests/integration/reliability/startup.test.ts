@@ -101,31 +101,31 @@ function tempDir(prefix: string): string {
 }
 
 /** Stores one connected account (its token encrypted under `key`) in `<dataDir>/instagram-mcp.sqlite`. */
-function seedAccount(dataDir: string, key: Buffer) {
+async function seedAccount(dataDir: string, key: Buffer) {
   const store = openStore({ file: path.join(dataDir, DB_FILE), vault: new TokenVault(key), clock: systemClock });
   const now = Date.now();
-  store.accounts.upsert({
-    owner: OWNER,
-    id: ACCOUNT_ID,
-    appScopedId: null,
-    username: 'startup.cafe',
-    name: 'Startup Cafe',
-    biography: null,
-    website: null,
-    profilePictureUrl: null,
-    accountType: 'BUSINESS',
-    loginType: 'instagram',
-    pageId: null,
-    followersCount: 1,
-    followsCount: 1,
-    mediaCount: 0,
-    accessToken: testToken('IGAA', 'startupTOKEN', 40),
-    tokenIssuedAt: now,
-    // Far from the refresh window, so nothing at start-up reaches the Graph API for it.
-    tokenExpiresAt: now + 50 * 24 * 60 * 60 * 1000,
-    lastRefreshAt: null,
-    status: 'active',
-  });
+  await store.accounts.upsert({
+            owner: OWNER,
+            id: ACCOUNT_ID,
+            appScopedId: null,
+            username: 'startup.cafe',
+            name: 'Startup Cafe',
+            biography: null,
+            website: null,
+            profilePictureUrl: null,
+            accountType: 'BUSINESS',
+            loginType: 'instagram',
+            pageId: null,
+            followersCount: 1,
+            followsCount: 1,
+            mediaCount: 0,
+            accessToken: testToken('IGAA', 'startupTOKEN', 40),
+            tokenIssuedAt: now,
+            // Far from the refresh window, so nothing at start-up reaches the Graph API for it.
+            tokenExpiresAt: now + 50 * 24 * 60 * 60 * 1000,
+            lastRefreshAt: null,
+            status: 'active',
+          });
   return store;
 }
 
@@ -151,7 +151,7 @@ describe('server start-up', () => {
   it('refuses to start, saying what to do, when the encryption key file was deleted and the database holds tokens', async () => {
     const dataDir = tempDir('igmcp-startup-key-');
     dirs.push(dataDir);
-    seedAccount(dataDir, loadOrCreateKey(dataDir)).close();
+    await (await seedAccount(dataDir, loadOrCreateKey(dataDir))).close();
 
     // With its key the server serves the stored account...
     const healthy = await runServer(serverEnv(dataDir), { stayUp: () => {} });
@@ -185,7 +185,7 @@ describe('server start-up', () => {
     dirs.push(dataDir);
     const key = randomBytes(32);
     // An open connection keeps the -wal and -shm files in place, as a crash would leave them.
-    const store = seedAccount(dataDir, key);
+    const store = await seedAccount(dataDir, key);
     try {
       const files = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`].map((f) => path.join(dataDir, f));
       for (const file of files) fs.chmodSync(file, 0o644);
@@ -206,7 +206,7 @@ describe('server start-up', () => {
         [files[2]!]: 0o600,
       });
     } finally {
-      store.close();
+      await store.close();
     }
   }, 90_000);
 

@@ -31,9 +31,9 @@ describe('insights history', () => {
     const mediaId = story.data.media_id as string;
 
     await advance(clock, 22 * HOUR, 30 * 60 * 1000);
-    expect(h.app.store.insightSnapshots.list('alice', mediaId)).toHaveLength(0);
+    expect(await h.app.store.insightSnapshots.list('alice', mediaId)).toHaveLength(0);
     await advance(clock, 90 * 60 * 1000);
-    const kept = h.app.store.insightSnapshots.list('alice', mediaId);
+    const kept = await h.app.store.insightSnapshots.list('alice', mediaId);
     expect(kept.map((k) => k.label)).toEqual(['before_expiry']);
 
     // While live, Instagram answers; what it answered just before expiry is what was kept.
@@ -58,7 +58,7 @@ describe('insights history', () => {
     const post = await h.call('instagram_create_post', { media: writeMedia(h, 'week.jpg', await jpeg(1080, 1080)), caption: 'A week of growth' });
     expect(post.data.state, post.text).toBe('completed');
     await advance(clock, 7 * 24 * HOUR + HOUR, HOUR / 2);
-    const kept = h.app.store.insightSnapshots.list('alice', post.data.media_id as string);
+    const kept = await h.app.store.insightSnapshots.list('alice', post.data.media_id as string);
     expect(kept.map((k) => k.label)).toEqual(['1h', '24h', '7d']);
 
     // The post's first week, as the client sees it.

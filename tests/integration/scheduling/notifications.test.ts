@@ -33,12 +33,12 @@ describe('scheduled post notifications', () => {
     await h.client.setLoggingLevel('info');
 
     const end = publishAt + 60_000;
-    while (h.app.store.posts.getById(out.data.post_id as string)!.state !== 'completed' && clock.now() < end) {
+    while ((await h.app.store.posts.getById(out.data.post_id as string))!.state !== 'completed' && clock.now() < end) {
       clock.advance(1000);
       await h.app.jobs.idle();
       for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    expect(h.app.store.posts.getById(out.data.post_id as string)!.state).toBe('completed');
+    expect((await h.app.store.posts.getById(out.data.post_id as string))!.state).toBe('completed');
     for (let i = 0; i < 200 && !updated.length; i++) await new Promise<void>((resolve) => setImmediate(resolve));
     expect(updated).toEqual([uri]);
     expect(logged.some((l) => l.includes('is live') && l.includes(out.data.post_id as string))).toBe(true);

@@ -24,9 +24,9 @@ async function turns(n = 50): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-async function until(check: () => boolean, what: string, max = 20_000): Promise<void> {
-  for (let i = 0; i < max && !check(); i++) await new Promise<void>((resolve) => setImmediate(resolve));
-  if (!check()) throw new Error(`not reached: ${what}`);
+async function until(check: () => boolean | Promise<boolean>, what: string, max = 20_000): Promise<void> {
+  for (let i = 0; i < max && !(await check()); i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  if (!(await check())) throw new Error(`not reached: ${what}`);
 }
 
 /** Moves the virtual clock in steps of `step`, letting the server work between steps. */
@@ -39,9 +39,9 @@ async function advance(clock: VirtualClock, ms: number, step = 30_000): Promise<
 }
 
 /** Moves the clock in small steps until `check` holds (at most `maxMs`). */
-async function advanceUntil(clock: VirtualClock, check: () => boolean, what: string, maxMs = HOUR, step = 1000): Promise<void> {
+async function advanceUntil(clock: VirtualClock, check: () => boolean | Promise<boolean>, what: string, maxMs = HOUR, step = 1000): Promise<void> {
   const end = clock.now() + maxMs;
-  while (!check() && clock.now() < end) {
+  while (!(await check()) && clock.now() < end) {
     clock.advance(step);
     await turns(20);
   }
@@ -74,9 +74,9 @@ describe('scheduled posts', () => {
     await advance(clock, 50 * MIN);
     expect(requests(h, 'POST', CREATE)).toHaveLength(0);
     await advance(clock, 6 * MIN);
-    await until(() => h!.app.store.posts.getById(postId)!.state === 'ready' || h!.app.store.posts.getById(postId)!.state === 'completed', 'containers made ahead');
+    await until(async () => (await h!.app.store.posts.getById(postId))!.state === 'ready' || (await h!.app.store.posts.getById(postId))!.state === 'completed', 'containers made ahead');
     expect(requests(h, 'POST', CREATE)).toHaveLength(1);
-    await advanceUntil(clock, () => h!.app.store.posts.getById(postId)!.state === 'completed', 'published');
+    await advanceUntil(clock, async () => (await h!.app.store.posts.getById(postId))!.state === 'completed', 'published');
     const live = h.emulator.publishedMedia(h.igUserId);
     expect(live).toHaveLength(1);
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
@@ -100,7 +100,7 @@ describe('scheduled posts', () => {
 
     await advance(clock, 2 * HOUR - 3 * MIN);
     const lateId = late.data.post_id as string;
-    await until(() => h!.app.store.posts.getById(lateId)!.state === 'ready', 'second post processed ahead');
+    await until(async () => (await h!.app.store.posts.getById(lateId))!.state === 'ready', 'second post processed ahead');
     expect(requests(h, 'POST', CREATE)).toHaveLength(1);
     const cancelledLate = await h.call('instagram_cancel_post', { post_id: lateId });
     expect(cancelledLate.data.state).toBe('cancelled');
@@ -136,7 +136,7 @@ describe('scheduled posts', () => {
     await advance(clock, 2 * HOUR);
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(0);
     await advance(clock, 50 * MIN);
-    await advanceUntil(clock, () => h!.app.store.posts.getById(first.data.post_id as string)!.state === 'completed', 'published at the new time');
+    await advanceUntil(clock, async () => (await h!.app.store.posts.getById(first.data.post_id as string))!.state === 'completed', 'published at the new time');
     expect(h.emulator.publishedMedia(h.igUserId)[0]!.timestamp - newTime).toBeLessThanOrEqual(2000);
   });
 
@@ -149,14 +149,14 @@ describe('scheduled posts', () => {
     const post = await h.call('instagram_create_reel', { video, caption: 'Reel later', publish_at: new Date(clock.now() + 50 * MIN).toISOString() });
     expect(post.isError, post.text).toBe(false);
     const id = post.data.post_id as string;
-    await advanceUntil(clock, () => h!.app.store.posts.getById(id)!.state === 'ready', 'processed ahead', HOUR, 5000);
-    const oldContainer = h.app.store.posts.getById(id)!.containerId;
+    await advanceUntil(clock, async () => (await h!.app.store.posts.getById(id))!.state === 'ready', 'processed ahead', HOUR, 5000);
+    const oldContainer = (await h.app.store.posts.getById(id))!.containerId;
     expect(oldContainer).toBeTruthy();
     const moved = await h.call('instagram_reschedule_post', { post_id: id, publish_at: new Date(clock.now() + 30 * HOUR).toISOString() });
     expect(moved.isError, moved.text).toBe(false);
     await advance(clock, 30 * HOUR - 10 * MIN, 5 * MIN);
-    await advanceUntil(clock, () => h!.app.store.posts.getById(id)!.state === 'completed', 'published', HOUR, 5000);
-    const row = h.app.store.posts.getById(id)!;
+    await advanceUntil(clock, async () => (await h!.app.store.posts.getById(id))!.state === 'completed', 'published', HOUR, 5000);
+    const row = (await h.app.store.posts.getById(id))!;
     expect(row.containerId).not.toBe(oldContainer);
     expect(requests(h, 'POST', CREATE)).toHaveLength(2);
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
@@ -182,10 +182,10 @@ describe('scheduled posts', () => {
     const waiting = accepted.data.post_id as string;
     await advance(clock, HOUR + 10 * MIN, 30_000);
     expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(2);
-    expect(h.app.store.posts.getById(waiting)!.state).toBe('ready');
-    expect(h.app.store.posts.getById(waiting)!.runtime.note).toMatch(/Waiting for quota room/);
+    expect((await h.app.store.posts.getById(waiting))!.state).toBe('ready');
+    expect((await h.app.store.posts.getById(waiting))!.runtime.note).toMatch(/Waiting for quota room/);
     await advance(clock, 23 * HOUR, 10 * MIN);
-    await advanceUntil(clock, () => h!.app.store.posts.getById(waiting)!.state === 'completed', 'published once a slot freed', 2 * HOUR, 10_000);
+    await advanceUntil(clock, async () => (await h!.app.store.posts.getById(waiting))!.state === 'completed', 'published once a slot freed', 2 * HOUR, 10_000);
     const third = h.emulator.publishedMedia(h.igUserId).find((m) => m.caption === 'Scheduled q4.jpg')!;
     expect(third.timestamp).toBeGreaterThanOrEqual(t + 24 * HOUR);
     expect(requests(h, 'POST', PUBLISH).length).toBe(3);
@@ -202,7 +202,11 @@ describe('scheduled posts', () => {
     others.push(restarted);
     restarted.app.startBackground();
     await advance(clock, MIN, 5000);
-    await until(() => ['completed', 'skipped'].every((s) => [inside, outside].some((p) => restarted.app.store.posts.getById(p.data.post_id as string)!.state === s)), 'decided');
+    const states = async () => Promise.all([inside, outside].map(async (p) => (await restarted.app.store.posts.getById(p.data.post_id as string))!.state));
+    await until(async () => {
+      const now = await states();
+      return ['completed', 'skipped'].every((s) => now.includes(s as (typeof now)[number]));
+    }, 'decided');
     const published = await restarted.call('instagram_post_status', { post_id: inside.data.post_id });
     expect(published.data.state).toBe('completed');
     expect(published.data.next_step).toMatch(/after its publish_at/);
@@ -221,7 +225,7 @@ describe('scheduled posts', () => {
     second.app.startBackground();
     const post = await scheduled(h, 'twice.jpg', clock.now() + HOUR);
     await advance(clock, 56 * MIN);
-    await advanceUntil(clock, () => h!.app.store.posts.getById(post.data.post_id as string)!.state === 'completed', 'published');
+    await advanceUntil(clock, async () => (await h!.app.store.posts.getById(post.data.post_id as string))!.state === 'completed', 'published');
     await advance(clock, 10 * MIN);
     expect(requests(h, 'POST', PUBLISH)).toHaveLength(1);
     expect(h.emulator.publishedMedia(h.igUserId)).toHaveLength(1);

@@ -19,17 +19,17 @@ function readFingerprint(file: string): string | undefined {
 }
 
 /** Opens, optionally stores one connected account, closes. */
-function openOnce(file: string, vault: TokenVault, withAccount = false): void {
+async function openOnce(file: string, vault: TokenVault, withAccount = false): Promise<void> {
   const store = openStore({ file, vault, clock });
-  if (withAccount) store.accounts.upsert(accountInput());
-  store.close();
+  if (withAccount) await store.accounts.upsert(accountInput());
+  await store.close();
 }
 
 describe('encryption key fingerprint', () => {
-  it('records a fingerprint of the key, never the key, and opens again under the same key', () => {
+  it('records a fingerprint of the key, never the key, and opens again under the same key', async () => {
     const file = path.join(tempDir(), 'store.sqlite');
     const key = randomBytes(32);
-    openOnce(file, newVault(key), true);
+    await openOnce(file, newVault(key), true);
     const fingerprint = readFingerprint(file);
     expect(fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(fingerprint).toBe(newVault(key).fingerprint());
@@ -37,18 +37,18 @@ describe('encryption key fingerprint', () => {
     expect(fs.readFileSync(file).includes(key)).toBe(false);
 
     const again = openStore({ file, vault: newVault(key), clock });
-    expect(again.accounts.get('owner-a', accountInput().id)?.accessToken).toBe(accountInput().accessToken);
-    again.close();
+    expect((await again.accounts.get('owner-a', accountInput().id))?.accessToken).toBe(accountInput().accessToken);
+    await again.close();
   });
 
-  it('refuses to open, saying what to do, when tokens are stored under another key, and changes nothing', () => {
+  it('refuses to open, saying what to do, when tokens are stored under another key, and changes nothing', async () => {
     const file = path.join(tempDir(), 'store.sqlite');
     const vault = newVault();
-    openOnce(file, vault, true);
+    await openOnce(file, vault, true);
 
     let error: unknown;
     try {
-      openOnce(file, newVault());
+      await openOnce(file, newVault());
     } catch (err) {
       error = err;
     }
@@ -62,27 +62,27 @@ describe('encryption key fingerprint', () => {
     // The old key still opens it and reads the token: the refusal wrote nothing.
     expect(readFingerprint(file)).toBe(vault.fingerprint());
     const store = openStore({ file, vault, clock });
-    expect(store.accounts.get('owner-a', accountInput().id)?.accessToken).toBe(accountInput().accessToken);
-    store.close();
+    expect((await store.accounts.get('owner-a', accountInput().id))?.accessToken).toBe(accountInput().accessToken);
+    await store.close();
   });
 
-  it('adopts a new key when no token is stored under the old one', () => {
+  it('adopts a new key when no token is stored under the old one', async () => {
     const file = path.join(tempDir(), 'store.sqlite');
-    openOnce(file, newVault());
+    await openOnce(file, newVault());
     // A disconnected account keeps its row but no token.
     const first = openStore({ file, vault: newVault(), clock });
-    first.accounts.upsert(accountInput({ accessToken: null }));
-    first.close();
+    await first.accounts.upsert(accountInput({ accessToken: null }));
+    await first.close();
 
     const next = newVault();
-    openOnce(file, next, true);
+    await openOnce(file, next, true);
     expect(readFingerprint(file)).toBe(next.fingerprint());
   });
 
-  it('checks a database from before fingerprints by decrypting its tokens', () => {
+  it('checks a database from before fingerprints by decrypting its tokens', async () => {
     const file = path.join(tempDir(), 'store.sqlite');
     const vault = newVault();
-    openOnce(file, vault, true);
+    await openOnce(file, vault, true);
     const forget = () => {
       const db = new Database(file);
       db.prepare('delete from store_meta').run();
@@ -90,10 +90,10 @@ describe('encryption key fingerprint', () => {
     };
 
     forget();
-    expect(() => openOnce(file, newVault())).toThrow(KeyMismatchError);
+    await expect(openOnce(file, newVault())).rejects.toThrow(KeyMismatchError);
     expect(readFingerprint(file)).toBeUndefined();
 
-    openOnce(file, vault);
+    await openOnce(file, vault);
     expect(readFingerprint(file)).toBe(vault.fingerprint());
   });
 

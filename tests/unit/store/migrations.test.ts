@@ -20,39 +20,39 @@ function tableNames(file: string): string[] {
 }
 
 describe('openStore', () => {
-  it('creates every table from an empty file and keeps data across restarts', () => {
+  it('creates every table from an empty file and keeps data across restarts', async () => {
     const file = path.join(tempDir(), 'store.sqlite');
     const vault = newVault();
     const clock = new VirtualClock();
 
     const first = openStore({ file, vault, clock });
-    first.accounts.upsert(accountInput());
-    first.close();
+    await first.accounts.upsert(accountInput());
+    await first.close();
     expect(tableNames(file)).toEqual(expect.arrayContaining(TABLES));
 
     const second = openStore({ file, vault, clock });
-    expect(second.accounts.get('owner-a', '17841400000000123')?.username).toBe('Acme.Coffee');
-    second.close();
+    expect((await second.accounts.get('owner-a', '17841400000000123'))?.username).toBe('Acme.Coffee');
+    await second.close();
 
     // A third open applies nothing twice: one journal row per migration file.
     const third = openStore({ file, vault, clock });
-    third.close();
+    await third.close();
     const journal = JSON.parse(fs.readFileSync(new URL('../../../drizzle/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
     const db = new Database(file, { readonly: true });
     expect((db.prepare('select count(*) as n from __drizzle_migrations').get() as { n: number }).n).toBe(journal.entries.length);
     db.close();
   });
 
-  it('runs in WAL mode with foreign keys on, synchronous NORMAL and a busy timeout', () => {
+  it('runs in WAL mode with foreign keys on, synchronous NORMAL and a busy timeout', async () => {
     const file = path.join(tempDir(), 'store.sqlite');
     const { store } = openTestStore({ file });
-    store.accounts.upsert(accountInput());
+    await store.accounts.upsert(accountInput());
     // Pragmas are per connection, so check through a second connection only what is persistent (WAL)...
     const other = new Database(file);
     expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
     other.close();
     // ...and the connection settings through behaviour: a post for a missing account violates the foreign key.
-    expect(() => store.posts.create({ owner: 'owner-a', accountId: 'missing', kind: 'image', inputs: [] })).toThrow(/FOREIGN KEY/);
+    await expect(store.posts.create({ owner: 'owner-a', accountId: 'missing', kind: 'image', inputs: [] })).rejects.toThrow(/FOREIGN KEY/);
     expect(fs.existsSync(`${file}-wal`)).toBe(true);
   });
 
@@ -72,46 +72,46 @@ describe('openStore', () => {
     expect(connection.pragma('busy_timeout', { simple: true })).toBe(10_000);
   });
 
-  it('creates the database file readable by its owner only', () => {
+  it('creates the database file readable by its owner only', async () => {
     if (process.platform === 'win32') return;
     const file = path.join(tempDir(), 'store.sqlite');
     const { store } = openTestStore({ file });
-    store.accounts.upsert(accountInput());
+    await store.accounts.upsert(accountInput());
     for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
   });
 
-  it('tightens a pre-existing database and the -wal and -shm left next to it to 0600', () => {
+  it('tightens a pre-existing database and the -wal and -shm left next to it to 0600', async () => {
     if (process.platform === 'win32') return;
     const file = path.join(tempDir(), 'store.sqlite');
     const vault = newVault();
     // An open connection keeps the -wal and -shm files, as a crash would leave them.
     const holder = openStore({ file, vault, clock: new VirtualClock() });
-    holder.accounts.upsert(accountInput());
+    await holder.accounts.upsert(accountInput());
     try {
       const files = [file, `${file}-wal`, `${file}-shm`];
       for (const f of files) fs.chmodSync(f, 0o644);
       openTestStore({ file, vault });
       expect(files.map((f) => fs.statSync(f).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
     } finally {
-      holder.close();
+      await holder.close();
     }
   });
 
-  it('passes the integrity check', () => {
+  it('passes the integrity check', async () => {
     const { store } = openTestStore();
-    store.accounts.upsert(accountInput());
-    expect(store.integrityCheck()).toBe('ok');
+    await store.accounts.upsert(accountInput());
+    expect(await store.integrityCheck()).toBe('ok');
   });
 
-  it('rolls back everything written in a failed transaction', () => {
+  it('rolls back everything written in a failed transaction', async () => {
     const { store } = openTestStore();
-    expect(() =>
-      store.transaction(() => {
-        store.accounts.upsert(accountInput());
+    await expect(
+      store.transaction(async () => {
+        await store.accounts.upsert(accountInput());
         throw new Error('boom');
       }),
-    ).toThrow('boom');
-    expect(store.accounts.list('owner-a')).toEqual([]);
+    ).rejects.toThrow('boom');
+    expect(await store.accounts.list('owner-a')).toEqual([]);
   });
 
   it('lets several processes open and migrate a fresh file at the same time', async () => {

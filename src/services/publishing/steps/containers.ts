@@ -13,29 +13,29 @@ import { mapLimit, type Step, type StepScope } from './scope.js';
 export const CHILD_CONCURRENCY = 10;
 
 export const begin: Step = async (s, post) => {
-  s.move(post, 'creating_container');
+  await s.move(post, 'creating_container');
 };
 
 export const createContainers: Step = async (s, post) => {
-  s.progress(0.03, 'creating media containers');
+  await s.progress(0.03, 'creating media containers');
   if (post.kind === 'carousel') {
     const done = new Set(post.children.filter((c) => c.containerId).map((c) => c.index));
     const todo = post.inputs.map((_, i) => i).filter((i) => !done.has(i));
     let created = done.size;
     await mapLimit(todo, CHILD_CONCURRENCY, async (index) => {
       const c = await createItemContainer(s, post, index, 'child');
-      s.store.posts.recordContainer(post.id, c.id, metaOf(s, index, c), { index, state: c.resumable ? 'uploading' : 'processing' });
+      await s.store.posts.recordContainer(post.id, c.id, metaOf(s, index, c), { index, state: c.resumable ? 'uploading' : 'processing' });
       created++;
-      s.progress(0.03 + 0.1 * (created / post.inputs.length), `created ${created} of ${post.inputs.length} carousel items`);
+      await s.progress(0.03 + 0.1 * (created / post.inputs.length), `created ${created} of ${post.inputs.length} carousel items`);
     });
   } else if (!post.containerId) {
     const c = await createItemContainer(s, post, 0, 'single');
-    s.store.posts.recordContainer(post.id, c.id, metaOf(s, 0, c));
+    await s.store.posts.recordContainer(post.id, c.id, metaOf(s, 0, c));
   }
-  const after = s.store.posts.getById(post.id)!;
+  const after = (await s.store.posts.getById(post.id))!;
   const uploads = Object.values(after.runtime.containers ?? {}).some((m) => m.resumable && !m.uploaded);
-  s.move(after, uploads ? 'uploading' : 'processing');
-  s.progress(0.13, uploads ? 'uploading video' : 'Instagram is processing the media');
+  await s.move(after, uploads ? 'uploading' : 'processing');
+  await s.progress(0.13, uploads ? 'uploading video' : 'Instagram is processing the media');
 };
 
 interface CreatedContainer {
@@ -52,16 +52,16 @@ async function createItemContainer(s: StepScope, post: PostRecord, index: number
   const item = post.inputs[index]!;
   const params = baseParams(post, item, role);
   if (item.kind === 'image') {
-    params.imageUrl = item.delivery === 'url' ? item.url! : s.host(item);
+    params.imageUrl = item.delivery === 'url' ? item.url! : await s.host(item);
   } else if (item.delivery === 'url') {
     params.videoUrl = item.url!;
   } else if (post.runtime.resumableRefused) {
-    params.videoUrl = s.host(item);
+    params.videoUrl = await s.host(item);
   } else {
     params.uploadType = 'resumable';
   }
   const cover = post.settings.cover;
-  if (role === 'single' && cover) params.coverUrl = cover.delivery === 'url' ? cover.url! : s.host(cover);
+  if (role === 'single' && cover) params.coverUrl = cover.delivery === 'url' ? cover.url! : await s.host(cover);
   try {
     const created = await s.call(post, (auth) => createContainer(s.graph, auth, params, s.signal));
     return { id: created.id, ...(created.uri ? { uri: created.uri } : {}), resumable: params.uploadType === 'resumable' };
@@ -69,9 +69,9 @@ async function createItemContainer(s: StepScope, post: PostRecord, index: number
     // Some apps cannot use resumable uploads: serve the file at the public URL instead, where one is set.
     if (params.uploadType !== 'resumable' || !refusesResumableUpload(err) || !s.library.canHost()) throw err;
     s.logger.warn('resumable upload refused; serving the video at the public URL instead', { post: post.id, error: describeError(err).message });
-    s.store.posts.updateRuntime(post.id, { resumableRefused: true });
+    await s.store.posts.updateRuntime(post.id, { resumableRefused: true });
     delete params.uploadType;
-    params.videoUrl = s.host(item);
+    params.videoUrl = await s.host(item);
     const created = await s.call(post, (auth) => createContainer(s.graph, auth, params, s.signal));
     return { id: created.id, resumable: false };
   }

@@ -40,9 +40,9 @@ export const waitProcessed: Step = async (s, post) => {
   const base = s.progressSoFar > 0.5 ? 0.63 : 0.13;
   if (post.kind === 'carousel') {
     const children = post.children.filter((c) => c.containerId);
-    const childrenDone = await pollUntilFinished(s, post, children.map((c) => c.containerId!), base, 0.8, (id) => {
+    const childrenDone = await pollUntilFinished(s, post, children.map((c) => c.containerId!), base, 0.8, async (id) => {
       const child = children.find((c) => c.containerId === id);
-      if (child) s.store.posts.setChildContainer(post.id, child.index, id, 'finished');
+      if (child) await s.store.posts.setChildContainer(post.id, child.index, id, 'finished');
     });
     if (childrenDone) return childrenDone;
     let parentId = post.containerId;
@@ -50,9 +50,9 @@ export const waitProcessed: Step = async (s, post) => {
       const ordered = [...children].sort((a, b) => a.index - b.index).map((c) => c.containerId!);
       const created = await s.call(post, (auth) => createContainer(s.graph, auth, { mediaType: 'CAROUSEL', children: ordered, ...baseParams(post, post.inputs[0]!, 'single') }, s.signal));
       parentId = created.id;
-      s.store.posts.recordContainer(post.id, created.id, { index: -1, createdAt: s.clock.now() });
+      await s.store.posts.recordContainer(post.id, created.id, { index: -1, createdAt: s.clock.now() });
     }
-    s.progress(0.8, 'Instagram is assembling the carousel');
+    await s.progress(0.8, 'Instagram is assembling the carousel');
     const parentDone = await pollUntilFinished(s, post, [parentId], 0.8, 0.9);
     if (parentDone) return parentDone;
   } else {
@@ -60,12 +60,12 @@ export const waitProcessed: Step = async (s, post) => {
     if (done) return done;
   }
   if (isScheduled(post)) {
-    s.move(post, 'ready');
-    s.progress(0.85, 'processed; publishing at publish_at');
+    await s.move(post, 'ready');
+    await s.progress(0.85, 'processed; publishing at publish_at');
     return;
   }
-  s.move(post, 'publishing');
-  s.progress(0.9, 'publishing');
+  await s.move(post, 'publishing');
+  await s.progress(0.9, 'publishing');
 };
 
 /**
@@ -76,7 +76,7 @@ export const waitProcessed: Step = async (s, post) => {
 async function pollUntilFinished(s: StepScope, post: PostRecord, ids: string[], from: number, to: number, onFinished?: (id: string) => void): Promise<LeaveForLater | undefined> {
   const pending = new Set(ids);
   const start = s.clock.now();
-  const schedule = ids.every((id) => isVideoContainer(s, post, id)) ? 'video' : 'image';
+  const schedule = (await Promise.all(ids.map((id) => isVideoContainer(s, post, id)))).every(Boolean) ? 'video' : 'image';
   let failures = 0;
   for (let n = 0; pending.size > 0; n++) {
     const elapsed = s.clock.now() - start;
@@ -91,7 +91,7 @@ async function pollUntilFinished(s: StepScope, post: PostRecord, ids: string[], 
         status = await readStatus(s, post, id);
       } catch (err) {
         if (s.signal.aborted) throw err;
-        if (isNotFoundYet(err) && s.clock.now() - containerCreatedAt(s, post, id) < NOT_FOUND_GRACE_MS) return;
+        if (isNotFoundYet(err) && s.clock.now() - (await containerCreatedAt(s, post, id)) < NOT_FOUND_GRACE_MS) return;
         if (isTransientRead(err)) {
           roundFailed = true;
           return;
@@ -106,7 +106,7 @@ async function pollUntilFinished(s: StepScope, post: PostRecord, ids: string[], 
           return;
         case 'ERROR':
         case 'EXPIRED':
-          throw new ContainerFailedError({ ...status, statusCode: status.statusCode }, describeContainer(s, post, id));
+          throw new ContainerFailedError({ ...status, statusCode: status.statusCode }, (await describeContainer(s, post, id)));
         default:
           return;
       }
@@ -118,7 +118,7 @@ async function pollUntilFinished(s: StepScope, post: PostRecord, ids: string[], 
     // Instagram gives no processing percentage: an asymptotic estimate that never goes backwards.
     const share = ids.length > 1 ? done / ids.length : 1 - Math.exp(-t / 20);
     const what = ids.length > 1 ? `${done} of ${ids.length} items processed` : `Instagram is processing the media (${Math.round(t)} s)`;
-    s.progress(from + (to - from) * Math.min(0.99, share), pending.size ? what : ids.length > 1 ? 'all items processed' : 'processing finished');
+    await s.progress(from + (to - from) * Math.min(0.99, share), pending.size ? what : ids.length > 1 ? 'all items processed' : 'processing finished');
   }
   return undefined;
 }

@@ -56,7 +56,7 @@ export const publish: Step = async (s, post) => {
     const settled = await settleFromStatus(s, post, containerId, status);
     if (settled !== 'not_live') return settled;
     if (status.statusCode === 'IN_PROGRESS') {
-      s.move(post, 'processing');
+      await s.move(post, 'processing');
       return;
     }
     if (post.attempts >= MAX_PUBLISH_ATTEMPTS) {
@@ -68,7 +68,7 @@ export const publish: Step = async (s, post) => {
   // No second quota read here: the one made at creation gates this, and media_publish enforces the
   // quota itself (9/2207042, nothing published), which saves a round trip before the publish.
   await s.quotaGate;
-  s.store.posts.recordPublishAttempt(post.id, post.attempts + 1, s.clock.now());
+  await s.store.posts.recordPublishAttempt(post.id, post.attempts + 1, s.clock.now());
   let mediaId: string;
   try {
     mediaId = (await s.call(post, (auth) => publishContainer(s.graph, auth, containerId, s.signal))).mediaId;
@@ -77,7 +77,7 @@ export const publish: Step = async (s, post) => {
     return afterFailedPublish(s, post, containerId, err);
   }
   // Stored before anything else can fail: from here on the post is live.
-  await keepLive(s, post, mediaId, () => s.store.posts.recordMedia(post.id, { mediaId }));
+  await keepLive(s, post, mediaId, async () => s.store.posts.recordMedia(post.id, { mediaId }));
   s.logger.info('published', { post: post.id, media: mediaId });
   await completePublished(s, post, mediaId);
 };
@@ -87,12 +87,12 @@ async function afterFailedPublish(s: StepScope, post: PostRecord, containerId: s
   if (failure === 'not_ready') {
     // 9007 proves nothing was published: wait for processing again.
     s.logger.info('container not ready at publish; polling again', { post: post.id });
-    s.move(post, 'processing', { columns: { attempts: post.attempts } });
+    await s.move(post, 'processing', { columns: { attempts: post.attempts } });
     return;
   }
   if (failure === 'not_applied') {
     // Proven not applied (never sent): the attempt does not count, but do not hammer.
-    s.store.posts.restoreAttempts(post.id, post.attempts);
+    await s.store.posts.restoreAttempts(post.id, post.attempts);
     const retryAfterMs = retryAfterMsOf(err);
     if (++s.notAppliedPublishes > MAX_PUBLISH_ATTEMPTS || retryAfterMs > MAX_IN_STEP_WAIT_MS) {
       return { leaveForLater: `Instagram kept refusing the publish for now (${describeError(err).message}); nothing was published and it will be tried again.` };
@@ -103,7 +103,7 @@ async function afterFailedPublish(s: StepScope, post: PostRecord, containerId: s
   if (err instanceof AppError && err.code === 'needs_reauth') throw err;
   if (failure === 'quota') {
     const limit = await s.call(post, (auth) => getPublishingLimit(s.graph, auth, s.signal)).catch(() => null);
-    throw s.quota.refusal(s.account(post), limit, describeError(err).message);
+    throw await s.quota.refusal(await s.account(post), limit, describeError(err).message);
   }
   // Anything else (code 4, a spam block, 5xx, a timeout…) may have gone live: the container says.
   s.logger.warn('publish outcome unknown; reading the container', { post: post.id, error: describeError(err).message });
@@ -113,12 +113,12 @@ async function afterFailedPublish(s: StepScope, post: PostRecord, containerId: s
   if (settled !== 'not_live') return settled;
   if (failure === 'refused' || post.attempts + 1 >= MAX_PUBLISH_ATTEMPTS) {
     const proof = await proveNotLive(s, post, containerId);
-    if (isLeaveForLater(proof)) s.store.posts.updateRuntime(post.id, { proofPending: failureReportOf(err) });
+    if (isLeaveForLater(proof)) await s.store.posts.updateRuntime(post.id, { proofPending: failureReportOf(err) });
     if (proof !== 'not_live') return proof;
     throw err;
   }
   if (status.statusCode === 'IN_PROGRESS') {
-    s.move(post, 'processing');
+    await s.move(post, 'processing');
     return;
   }
   // Not live: publish again (the container is read again first), after the wait Instagram asked for.
@@ -151,7 +151,7 @@ async function proveNotLive(s: StepScope, post: PostRecord, containerId: string)
   if (!found) return 'not_live';
   s.logger.warn("the container reads say unpublished, but the account's media hold the post: it is live", { post: post.id, media: found.id });
   const mediaId = found.id;
-  await keepLive(s, post, mediaId, () => s.store.posts.recordMedia(post.id, { mediaId }));
+  await keepLive(s, post, mediaId, async () => s.store.posts.recordMedia(post.id, { mediaId }));
   await completePublished(s, post, mediaId, found.permalink ?? null);
   return undefined;
 }
@@ -159,7 +159,7 @@ async function proveNotLive(s: StepScope, post: PostRecord, containerId: string)
 /** PUBLISHED: it went live (complete the post); ERROR or EXPIRED: it never will; otherwise not live yet. */
 async function settleFromStatus(s: StepScope, post: PostRecord, containerId: string, status: ContainerStatus): Promise<StepOutcome | 'not_live'> {
   if (status.statusCode === 'PUBLISHED') return recoverPublished(s, post);
-  if (status.statusCode === 'ERROR' || status.statusCode === 'EXPIRED') throw new ContainerFailedError({ ...status, statusCode: status.statusCode }, describeContainer(s, post, containerId));
+  if (status.statusCode === 'ERROR' || status.statusCode === 'EXPIRED') throw new ContainerFailedError({ ...status, statusCode: status.statusCode }, (await describeContainer(s, post, containerId)));
   return 'not_live';
 }
 
@@ -168,10 +168,10 @@ async function settleFromStatus(s: StepScope, post: PostRecord, containerId: str
  * process past the busy timeout, disk full), then given up as UnsavedMediaError, which makes the
  * runner keep the media id in memory and write it later. Never a reason to fail the post.
  */
-async function keepLive<T>(s: StepScope, post: PostRecord, mediaId: string | null, write: () => T): Promise<T> {
+async function keepLive<T>(s: StepScope, post: PostRecord, mediaId: string | null, write: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return write();
+      return await write();
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       const waitMs = LIVE_WRITE_RETRIES_MS[attempt];
@@ -199,9 +199,9 @@ async function completePublished(s: StepScope, post: PostRecord, mediaId: string
   }
   // The move and its audit entry together, so a write tried again never records the entry twice.
   await keepLive(s, post, mediaId, () =>
-    s.store.transaction(() => {
-      const published = s.move(post, 'completed', publishedChange(mediaId, permalink));
-      s.store.audit.record({
+    s.store.transaction(async () => {
+      const published = await s.move(post, 'completed', publishedChange(mediaId, permalink));
+      await s.store.audit.record({
         owner: post.owner,
         agent: post.settings.agent ?? null,
         accountId: post.accountId,
@@ -210,7 +210,7 @@ async function completePublished(s: StepScope, post: PostRecord, mediaId: string
       });
     }),
   );
-  s.progress(1, 'published');
+  await s.progress(1, 'published');
 }
 
 /** The container is PUBLISHED but the answer was lost: find the media it became. */
@@ -227,7 +227,7 @@ async function recoverPublished(s: StepScope, post: PostRecord): Promise<void> {
     if (found) break;
   }
   const foundId = found?.id ?? null;
-  if (foundId) await keepLive(s, post, foundId, () => s.store.posts.recordMedia(post.id, { mediaId: foundId }));
+  if (foundId) await keepLive(s, post, foundId, async () => s.store.posts.recordMedia(post.id, { mediaId: foundId }));
   await completePublished(s, post, foundId, found?.permalink ?? null);
 }
 
@@ -241,7 +241,7 @@ export async function findPublishedMedia(ctx: { graph: GraphHttp; store: Store; 
   const page = await ctx.call(post, (auth) =>
     post.kind === 'story' ? listStories(ctx.graph, auth, { limit: 25, fields, signal }) : listMedia(ctx.graph, auth, { limit: 10, fields, signal }),
   );
-  const claimed = new Set(ctx.store.posts.listForAccount(post.owner, post.accountId, 200).filter((p) => p.id !== post.id && p.mediaId).map((p) => p.mediaId!));
+  const claimed = new Set((await ctx.store.posts.listForAccount(post.owner, post.accountId, 200)).filter((p) => p.id !== post.id && p.mediaId).map((p) => p.mediaId!));
   const attemptAt = post.runtime.publishAttemptAt ?? post.updatedAt;
   const first = post.inputs[0];
   const wantType = post.kind === 'carousel' ? 'CAROUSEL_ALBUM' : post.kind === 'story' ? (first?.kind === 'video' ? 'VIDEO' : 'IMAGE') : post.kind === 'image' ? 'IMAGE' : 'VIDEO';

@@ -55,7 +55,7 @@ async function waitUntil(s: StepScope, at: number): Promise<void> {
     });
     s.signal.addEventListener('abort', onAbort, { once: true });
   });
-  s.renewLease();
+  await s.renewLease();
 }
 
 function graceOf(post: PostRecord): number {
@@ -74,20 +74,20 @@ function skippedNote(post: PostRecord, lateMs: number): string {
 }
 
 /** A time missed by more than the grace window ends the post as `skipped`; true when it did. */
-function skipIfMissed(s: StepScope, post: PostRecord): boolean {
+async function skipIfMissed(s: StepScope, post: PostRecord): Promise<boolean> {
   const late = s.clock.now() - (post.publishAt ?? Infinity);
   // Waiting for quota room was asked for: that wait is bounded by QUOTA_WAIT_LIMIT_MS, not the grace window.
   if (late <= graceOf(post) || (post.runtime.quotaWaitSince !== undefined && late <= QUOTA_WAIT_LIMIT_MS)) return false;
   s.logger.warn('scheduled post missed its time by more than its grace window: skipped', { post: post.id, lateMs: late });
-  s.move(post, 'skipped', { runtime: { note: skippedNote(post, late), lateMs: late } });
+  await s.move(post, 'skipped', { runtime: { note: skippedNote(post, late), lateMs: late } });
   return true;
 }
 
 export const awaitStart: Step = async (s, post) => {
-  if (skipIfMissed(s, post)) return;
+  if (await skipIfMissed(s, post)) return;
   if (s.clock.now() < startAt(post)) return { leaveForLater: `Scheduled for ${new Date(post.publishAt!).toISOString()}.` };
-  s.move(post, 'creating_container');
-  s.progress(0.02, 'creating media containers ahead of publish_at');
+  await s.move(post, 'creating_container');
+  await s.progress(0.02, 'creating media containers ahead of publish_at');
 };
 
 function oldestContainerAt(post: PostRecord): number | null {
@@ -97,7 +97,7 @@ function oldestContainerAt(post: PostRecord): number | null {
 
 export const awaitPublish: Step = async (s, post) => {
   for (;;) {
-    const current = s.store.posts.getById(post.id);
+    const current = await s.store.posts.getById(post.id);
     if (!current || current.state !== 'ready') return;
     const now = s.clock.now();
     const publishAt = current.publishAt ?? now;
@@ -105,40 +105,40 @@ export const awaitPublish: Step = async (s, post) => {
     if (now < publishAt) {
       // Rescheduled past what its containers can live: make them again closer to the new time.
       if (oldest !== null && publishAt - oldest > CONTAINER_USABLE_MS) {
-        s.store.transaction(() => {
-          s.store.schedule.resetContainers(current.id);
-          s.move(current, now >= startAt(current) ? 'creating_container' : 'scheduled');
-        });
+        await s.store.transaction(async () => {
+                              await s.store.schedule.resetContainers(current.id);
+                              await s.move(current, now >= startAt(current) ? 'creating_container' : 'scheduled');
+                            });
         return;
       }
       await waitUntil(s, Math.min(now + READY_CHECK_MS, publishAt));
       continue;
     }
-    if (skipIfMissed(s, current)) return;
+    if (await skipIfMissed(s, current)) return;
     if (oldest !== null && now - oldest > CONTAINER_USABLE_MS) {
       s.logger.info('scheduled post: its containers are too old to publish; creating them again', { post: current.id });
-      s.store.transaction(() => {
-        s.store.schedule.resetContainers(current.id);
-        s.move(current, 'creating_container');
-      });
+      await s.store.transaction(async () => {
+                        await s.store.schedule.resetContainers(current.id);
+                        await s.move(current, 'creating_container');
+                      });
       return;
     }
     if (current.runtime.schedule?.whenQuotaAllows) {
       const limit = await s.call(current, (auth) => getPublishingLimit(s.graph, auth, s.signal)).catch(() => null);
       if (limit?.quotaTotal != null && limit.quotaUsage >= limit.quotaTotal) {
         if (now - publishAt > QUOTA_WAIT_LIMIT_MS) {
-          s.move(current, 'skipped', { runtime: { note: `Skipped: the publishing quota stayed full for ${describeLateness(now - publishAt)} after its time. Nothing was published.` } });
+          await s.move(current, 'skipped', { runtime: { note: `Skipped: the publishing quota stayed full for ${describeLateness(now - publishAt)} after its time. Nothing was published.` } });
           return;
         }
-        s.store.posts.updateRuntime(current.id, { quotaWaitSince: current.runtime.quotaWaitSince ?? now, note: `Waiting for quota room (${limit.quotaUsage} of ${limit.quotaTotal} used in the last 24 hours); it goes out as soon as a slot frees up.` });
+        await s.store.posts.updateRuntime(current.id, { quotaWaitSince: current.runtime.quotaWaitSince ?? now, note: `Waiting for quota room (${limit.quotaUsage} of ${limit.quotaTotal} used in the last 24 hours); it goes out as soon as a slot frees up.` });
         await waitUntil(s, now + QUOTA_RECHECK_MS);
         continue;
       }
     }
     const lateMs = now - publishAt;
     if (lateMs > ON_TIME_MS) s.logger.warn('scheduled post goes out late', { post: current.id, lateMs });
-    s.move(current, 'publishing', { runtime: { lateMs, note: undefined, quotaWaitSince: undefined } });
-    s.progress(0.9, 'publishing at its time');
+    await s.move(current, 'publishing', { runtime: { lateMs, note: undefined, quotaWaitSince: undefined } });
+    await s.progress(0.9, 'publishing at its time');
     return;
   }
 };

@@ -40,17 +40,17 @@ export interface StepScope {
   /** Publishes refused as not applied in this run (they do not count as attempts, but are bounded). */
   notAppliedPublishes: number;
   /** The post's account, usable (throws an AppError that says what to do otherwise). */
-  account(post: PostRecord): AccountRecord;
+  account(post: PostRecord): Promise<AccountRecord>;
   /** A Graph call for the post's account with a fresh token; refused once the job is stopped. */
   call<T>(post: PostRecord, fn: (auth: AccountAuth) => Promise<T>): Promise<T>;
   /** Every wait goes through here: time moves, so waiters are checked and the lease is kept alive. */
   sleep(ms: number): Promise<void>;
-  progress(value: number, message: string): void;
-  renewLease(): void;
+  progress(value: number, message: string): Promise<void>;
+  renewLease(): Promise<void>;
   /** Serves a local file at the public URL while the job runs. */
-  host(media: StoredMedia): string;
+  host(media: StoredMedia): Promise<string>;
   /** Moves the post through the state table, while this job holds its lease. */
-  move(post: PostRecord, to: PostState, change?: TransitionChange): PostRecord;
+  move(post: PostRecord, to: PostState, change?: TransitionChange): Promise<PostRecord>;
 }
 
 export function readStatus(s: StepScope, post: PostRecord, containerId: string): Promise<ContainerStatus> {
@@ -77,23 +77,23 @@ export function isLeaveForLater(value: unknown): value is LeaveForLater {
 }
 
 /** What was recorded about a container (read fresh: a carousel's children are recorded concurrently). */
-export function containerMeta(s: StepScope, post: PostRecord, containerId: string): ContainerMeta | undefined {
-  return (s.store.posts.getById(post.id) ?? post).runtime.containers?.[containerId];
+export async function containerMeta(s: StepScope, post: PostRecord, containerId: string): Promise<ContainerMeta | undefined> {
+  return ((await s.store.posts.getById(post.id)) ?? post).runtime.containers?.[containerId];
 }
 
-export function containerCreatedAt(s: StepScope, post: PostRecord, containerId: string): number {
-  return containerMeta(s, post, containerId)?.createdAt ?? post.updatedAt;
+export async function containerCreatedAt(s: StepScope, post: PostRecord, containerId: string): Promise<number> {
+  return (await containerMeta(s, post, containerId))?.createdAt ?? post.updatedAt;
 }
 
-export function isVideoContainer(s: StepScope, post: PostRecord, containerId: string): boolean {
-  const meta = containerMeta(s, post, containerId);
+export async function isVideoContainer(s: StepScope, post: PostRecord, containerId: string): Promise<boolean> {
+  const meta = await containerMeta(s, post, containerId);
   const index = meta ? meta.index : post.kind === 'carousel' ? -1 : 0;
   return index >= 0 && post.inputs[index]?.kind === 'video';
 }
 
 /** "the reel", "carousel item 2 (b.jpg)": for messages. */
-export function describeContainer(s: StepScope, post: PostRecord, containerId: string): string {
-  const meta = containerMeta(s, post, containerId);
+export async function describeContainer(s: StepScope, post: PostRecord, containerId: string): Promise<string> {
+  const meta = await containerMeta(s, post, containerId);
   if (!meta || meta.index < 0 || post.kind !== 'carousel') return `the ${post.kind === 'carousel' ? 'carousel' : post.kind}`;
   const item = post.inputs[meta.index];
   return `carousel item ${meta.index + 1}${item ? ` (${item.label})` : ''}`;

@@ -19,15 +19,15 @@ export const uploadVideos: Step = async (s, post) => {
   let before = 0;
   for (const [containerId, meta] of pending) {
     const item = post.inputs[meta.index]!;
-    await uploadOne(s, post, containerId, meta, item, (sent) => {
+    await uploadOne(s, post, containerId, meta, item, async (sent) => {
       const fraction = (before + sent) / total;
-      s.progress(0.13 + 0.5 * fraction, `uploading video: ${mb(before + sent)} of ${mb(total)} MB`);
+      await s.progress(0.13 + 0.5 * fraction, `uploading video: ${mb(before + sent)} of ${mb(total)} MB`);
     });
     before += item.sizeBytes ?? 0;
-    s.store.posts.markContainerUploaded(post.id, containerId);
+    await s.store.posts.markContainerUploaded(post.id, containerId);
   }
-  s.move(post, 'processing');
-  s.progress(0.63, 'Instagram is processing the video');
+  await s.move(post, 'processing');
+  await s.progress(0.63, 'Instagram is processing the video');
 };
 
 async function uploadOne(s: StepScope, post: PostRecord, containerId: string, meta: ContainerMeta, item: PostInput, onSent: (bytes: number) => void): Promise<void> {
@@ -53,9 +53,9 @@ async function uploadOne(s: StepScope, post: PostRecord, containerId: string, me
           fileSize,
           signal: s.signal,
           accountId: auth.igUserId,
-          onProgress: (sent) => {
+          onProgress: async (sent) => {
             onSent(sent);
-            s.renewLease();
+            await s.renewLease();
           },
         }),
       );
