@@ -27,6 +27,8 @@ import type { SandboxEmulator } from './sandbox.js';
 
 /** How often a running server looks for posts whose process died (a lease lasts 2 minutes). */
 export const ORPHAN_SWEEP_MS = 60 * 1000;
+/** How often a process picks up the throttles other processes sharing its store were told of. */
+export const RATE_LIMIT_SHARE_MS = 15 * 1000;
 
 export interface App {
   config: AppConfig;
@@ -104,6 +106,8 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     apiVersion: config.apiVersion,
     clock,
     logger: logger.child({ component: 'graph' }),
+    // A throttle Meta announced is shared through the store: the other processes (replicas) hold back too.
+    onBlock: (key, until) => void store.rateLimits.block(key, until).catch((err: unknown) => logger.warn('could not share a rate limit', { error: err })),
   });
   const mediaHost = new MediaHost({ publicBaseUrl: config.publicUrl, clock, logger: logger.child({ component: 'media-host' }) });
   // The OAuth callback listener (transports/) and, in sandbox mode, the emulator playing the browser are handed in.
@@ -153,6 +157,9 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
         );
       };
       repeat(60 * 1000, () => mediaHost.sweep());
+      const adoptBlocks = async () => graph.adoptBlocks(await store.rateLimits.active(clock.now()));
+      repeat(RATE_LIMIT_SHARE_MS, adoptBlocks);
+      void adoptBlocks().catch((err: unknown) => logger.warn('could not read shared rate limits', { error: err }));
       repeat(ORPHAN_SWEEP_MS, async () => publisher.resumeOrphaned());
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
       // Token refresh, media cleanup and scheduled posts run as jobs: one process runs each.

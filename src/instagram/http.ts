@@ -127,6 +127,11 @@ export interface GraphHttpOptions {
   maxSlowDownMs?: number;
   userAgent?: string;
   onRequest?: (info: RequestInfo) => void;
+  /**
+   * Told when Meta throttles a key ('app' or an account id) until a time, so other processes sharing
+   * the store can hold back too (see adoptBlocks).
+   */
+  onBlock?: (key: string, until: number) => void;
   /** Custom undici dispatcher options (tests); default keep-alive Agent. */
   agentOptions?: ConstructorParameters<typeof Agent>[0];
 }
@@ -288,6 +293,7 @@ export class GraphHttp {
   private readonly maxSlowDownMs: number;
   private readonly userAgent: string;
   private readonly onRequest?: (info: RequestInfo) => void;
+  private readonly onBlock?: (key: string, until: number) => void;
   private readonly agent: Agent;
   private appUsage?: AppUsage;
   private readonly accountUsage: Record<string, BucUsage[]> = {};
@@ -311,6 +317,7 @@ export class GraphHttp {
     this.maxSlowDownMs = opts.maxSlowDownMs ?? 5_000;
     this.userAgent = opts.userAgent ?? 'instagram-mcp';
     this.onRequest = opts.onRequest;
+    this.onBlock = opts.onBlock;
     this.agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 16, ...opts.agentOptions });
   }
 
@@ -597,7 +604,18 @@ export class GraphHttp {
   }
 
   private block(key: string, until: number): void {
-    this.blocked[key] = Math.max(this.blocked[key] ?? 0, until);
+    if (until <= (this.blocked[key] ?? 0)) return;
+    this.blocked[key] = until;
+    this.onBlock?.(key, until);
+  }
+
+  /**
+   * Throttles another process of this server saw (read from the shared store): calls for those keys are
+   * refused here too until then, rather than spent on Meta and prolonging the block.
+   */
+  adoptBlocks(blocks: Record<string, number>): void {
+    const now = this.clock.now();
+    for (const [key, until] of Object.entries(blocks)) if (until > now && until > (this.blocked[key] ?? 0)) this.blocked[key] = until;
   }
 }
 

@@ -147,8 +147,7 @@ export class AccountService {
   /** The accounts this agent may use (or all of the owner's with includeDisabled), newest first. */
   async list(caller: Caller, options: { includeDisabled?: boolean } = {}): Promise<Array<{ account: AccountRecord; enabled: boolean }>> {
     const disabled = await this.o.store.agentAccounts.disabledFor(caller.owner, caller.agent);
-    return (await this.o.store.accounts
-          .list(caller.owner))
+    return (await this.o.store.accounts.list(caller.owner))
       .map((account) => ({ account, enabled: !disabled.has(account.id) }))
       .filter((a) => options.includeDisabled || a.enabled);
   }
@@ -201,18 +200,18 @@ export class AccountService {
   async setEnabled(caller: Caller, accountArg: string, enabled: boolean): Promise<AccountRecord> {
     const account = await this.findOwned(caller, accountArg);
     await this.o.store.transaction(async () => {
-                  await this.o.store.agentAccounts.setEnabled(caller.owner, caller.agent, account.id, enabled);
-                  await this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: enabled ? 'account.enabled' : 'account.disabled' });
-                });
+      await this.o.store.agentAccounts.setEnabled(caller.owner, caller.agent, account.id, enabled);
+      await this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: enabled ? 'account.enabled' : 'account.disabled' });
+    });
     return account;
   }
 
   async disconnect(caller: Caller, accountArg?: string): Promise<AccountRecord> {
     const account = accountArg ? (await this.findOwned(caller, accountArg)) : (await this.resolve(caller));
     await this.o.store.transaction(async () => {
-                  await this.o.store.accounts.disconnect(caller.owner, account.id);
-                  await this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'account.disconnected' });
-                });
+      await this.o.store.accounts.disconnect(caller.owner, account.id);
+      await this.o.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'account.disconnected' });
+    });
     return (await this.o.store.accounts.get(caller.owner, account.id))!;
   }
 
@@ -235,16 +234,16 @@ export class AccountService {
   async refreshProfile(caller: Caller, account: AccountRecord, signal?: AbortSignal): Promise<AccountRecord> {
     const profile = await this.call(caller, account, (auth) => getIgUserProfile(this.o.graph, auth, signal));
     await this.o.store.accounts.updateProfile(caller.owner, account.id, {
-                  username: profile.username ?? account.username,
-                  name: profile.name ?? account.name,
-                  biography: profile.biography ?? account.biography,
-                  website: profile.website ?? account.website,
-                  profilePictureUrl: profile.profilePictureUrl ?? account.profilePictureUrl,
-                  accountType: profile.accountType ?? account.accountType,
-                  followersCount: profile.followersCount ?? account.followersCount,
-                  followsCount: profile.followsCount ?? account.followsCount,
-                  mediaCount: profile.mediaCount ?? account.mediaCount,
-                });
+      username: profile.username ?? account.username,
+      name: profile.name ?? account.name,
+      biography: profile.biography ?? account.biography,
+      website: profile.website ?? account.website,
+      profilePictureUrl: profile.profilePictureUrl ?? account.profilePictureUrl,
+      accountType: profile.accountType ?? account.accountType,
+      followersCount: profile.followersCount ?? account.followersCount,
+      followsCount: profile.followsCount ?? account.followsCount,
+      mediaCount: profile.mediaCount ?? account.mediaCount,
+    });
     return (await this.o.store.accounts.get(caller.owner, account.id))!;
   }
 
@@ -447,14 +446,14 @@ export class AccountService {
     const now = this.o.clock.now();
     const profile = await getInstagramLoginProfile(this.o.graph, long.accessToken);
     const account = await this.saveAccount(who, {
-              id: profile.igUserId ?? short.userId,
-              loginType: 'instagram',
-              accessToken: long.accessToken,
-              issuedAt: now,
-              expiresAt: long.expiresIn ? now + long.expiresIn * 1000 : null,
-              pageId: null,
-              profile,
-            });
+      id: profile.igUserId ?? short.userId,
+      loginType: 'instagram',
+      accessToken: long.accessToken,
+      issuedAt: now,
+      expiresAt: long.expiresIn ? now + long.expiresIn * 1000 : null,
+      pageId: null,
+      profile,
+    });
     return { connected: [this.view(account, true)], pagesWithoutInstagram: [], loginType: 'instagram' };
   }
 
@@ -529,32 +528,32 @@ export class AccountService {
   ): Promise<AccountRecord> {
     const p = input.profile;
     return this.o.store.transaction(async () => {
-              const account = await this.o.store.accounts.upsert({
-                                owner: who.owner,
-                                id: input.id,
-                                appScopedId: p.appScopedId ?? null,
-                                username: p.username ?? input.id,
-                                name: p.name ?? null,
-                                biography: p.biography ?? null,
-                                website: p.website ?? null,
-                                profilePictureUrl: p.profilePictureUrl ?? null,
-                                // graph.facebook.com has no account_type: keep the one an Instagram Login of the same account read.
-                                accountType: p.accountType ?? (await this.o.store.accounts.get(who.owner, input.id))?.accountType ?? null,
-                                loginType: input.loginType,
-                                pageId: input.pageId,
-                                followersCount: p.followersCount ?? null,
-                                followsCount: p.followsCount ?? null,
-                                mediaCount: p.mediaCount ?? null,
-                                accessToken: input.accessToken,
-                                tokenIssuedAt: input.issuedAt,
-                                tokenExpiresAt: input.expiresAt,
-                                lastRefreshAt: null,
-                                status: 'active',
-                              });
-              await this.o.store.agentAccounts.setEnabled(who.owner, who.agent, account.id, true);
-              await this.o.store.audit.record({ owner: who.owner, agent: who.agent, accountId: account.id, action: 'account.connected', detail: { login_type: input.loginType } });
-              return account;
-            });
+      const account = await this.o.store.accounts.upsert({
+        owner: who.owner,
+        id: input.id,
+        appScopedId: p.appScopedId ?? null,
+        username: p.username ?? input.id,
+        name: p.name ?? null,
+        biography: p.biography ?? null,
+        website: p.website ?? null,
+        profilePictureUrl: p.profilePictureUrl ?? null,
+        // graph.facebook.com has no account_type: keep the one an Instagram Login of the same account read.
+        accountType: p.accountType ?? (await this.o.store.accounts.get(who.owner, input.id))?.accountType ?? null,
+        loginType: input.loginType,
+        pageId: input.pageId,
+        followersCount: p.followersCount ?? null,
+        followsCount: p.followsCount ?? null,
+        mediaCount: p.mediaCount ?? null,
+        accessToken: input.accessToken,
+        tokenIssuedAt: input.issuedAt,
+        tokenExpiresAt: input.expiresAt,
+        lastRefreshAt: null,
+        status: 'active',
+      });
+      await this.o.store.agentAccounts.setEnabled(who.owner, who.agent, account.id, true);
+      await this.o.store.audit.record({ owner: who.owner, agent: who.agent, accountId: account.id, action: 'account.connected', detail: { login_type: input.loginType } });
+      return account;
+    });
   }
 
   /** Imports an existing long-lived token; the login type is detected, never guessed silently. */

@@ -208,18 +208,18 @@ export class MediaLibrary {
     if (kind === 'url') {
       const url = normaliseUrl(source, 'source');
       const record = await this.o.store.media.create({
-                    owner,
-                    source: 'url',
-                    localPath: null,
-                    url,
-                    checksum: null,
-                    mimeType: null,
-                    sizeBytes: null,
-                    width: null,
-                    height: null,
-                    durationMs: null,
-                    expiresAt,
-                  });
+        owner,
+        source: 'url',
+        localPath: null,
+        url,
+        checksum: null,
+        mimeType: null,
+        sizeBytes: null,
+        width: null,
+        height: null,
+        durationMs: null,
+        expiresAt,
+      });
       return { ...this.registeredView(record), kind: input.mediaType ?? guessKindFromName(url) ?? 'unknown' };
     }
     const file = await this.openLocal(source, 'source');
@@ -294,20 +294,20 @@ export class MediaLibrary {
     const finalPath = path.join(this.uploadsDir, `${id}${EXT_FOR_MIME[info.mimeType] ?? ''}`);
     await fsp.rename(part, finalPath); // the same inode: the identity holds
     const record = await this.o.store.media.create({
-              id,
-              owner,
-              source: 'upload',
-              localPath: finalPath,
-              url: null,
-              checksum,
-              fileIdentity: identity,
-              mimeType: info.mimeType,
-              sizeBytes: info.sizeBytes,
-              width: info.width ?? null,
-              height: info.height ?? null,
-              durationMs: info.durationMs ?? null,
-              expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
-            });
+      id,
+      owner,
+      source: 'upload',
+      localPath: finalPath,
+      url: null,
+      checksum,
+      fileIdentity: identity,
+      mimeType: info.mimeType,
+      sizeBytes: info.sizeBytes,
+      width: info.width ?? null,
+      height: info.height ?? null,
+      durationMs: info.durationMs ?? null,
+      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
+    });
     this.o.logger.info('media registered', { ref: id.slice(0, 8), mimeType: info.mimeType, sizeBytes: info.sizeBytes });
     return this.registeredView(record);
   }
@@ -338,19 +338,19 @@ export class MediaLibrary {
   private async registerLocalFile(owner: string, file: CheckedFile): Promise<{ record: MediaRecord; info: MediaInfo }> {
     const info = await probeOpenFile(file.handle);
     const record = await this.o.store.media.create({
-              owner,
-              source: 'local',
-              localPath: file.realPath,
-              url: null,
-              checksum: null,
-              fileIdentity: file.identity,
-              mimeType: info.mimeType,
-              sizeBytes: info.sizeBytes,
-              width: info.width ?? null,
-              height: info.height ?? null,
-              durationMs: info.durationMs ?? null,
-              expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
-            });
+      owner,
+      source: 'local',
+      localPath: file.realPath,
+      url: null,
+      checksum: null,
+      fileIdentity: file.identity,
+      mimeType: info.mimeType,
+      sizeBytes: info.sizeBytes,
+      width: info.width ?? null,
+      height: info.height ?? null,
+      durationMs: info.durationMs ?? null,
+      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
+    });
     return { record, info };
   }
 
@@ -497,20 +497,20 @@ export class MediaLibrary {
     const file = path.join(this.uploadsDir, `${id}.jpg`);
     await fsp.writeFile(file, buffer, { mode: 0o600, flag: 'wx' });
     return this.o.store.media.create({
-              id,
-              owner,
-              source: 'upload',
-              localPath: file,
-              url: null,
-              checksum: createHash('sha256').update(buffer).digest('hex'),
-              fileIdentity: fileIdentity(await fsp.lstat(file, { bigint: true })),
-              mimeType: info.mimeType,
-              sizeBytes: info.sizeBytes,
-              width: info.width ?? null,
-              height: info.height ?? null,
-              durationMs: info.durationMs ?? null,
-              expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
-            });
+      id,
+      owner,
+      source: 'upload',
+      localPath: file,
+      url: null,
+      checksum: createHash('sha256').update(buffer).digest('hex'),
+      fileIdentity: fileIdentity(await fsp.lstat(file, { bigint: true })),
+      mimeType: info.mimeType,
+      sizeBytes: info.sizeBytes,
+      width: info.width ?? null,
+      height: info.height ?? null,
+      durationMs: info.durationMs ?? null,
+      expiresAt: this.o.clock.now() + REFERENCE_TTL_MS,
+    });
   }
 
   private async lookup(owner: string, id: string, field: string): Promise<MediaRecord> {

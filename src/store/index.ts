@@ -21,6 +21,7 @@ import { createOAuthSessionsRepo } from './oauthSessions.js';
 import { createPostScheduleRepo } from './postSchedule.js';
 import { createPostsRepo } from './posts.js';
 import { createUnlinkedFacebookPagesRepo } from './unlinkedFacebookPages.js';
+import { createRateLimitsRepo } from './rateLimits.js';
 import type { Store } from './types.js';
 import { SqliteGate } from './gate.js';
 import type { TokenVault } from './vault.js';
@@ -108,6 +109,7 @@ export function openStore(opts: StoreOptions): Store {
       audit: gate.wrap(createAuditRepo(ctx)),
       hashtagSearches: gate.wrap(createHashtagSearchesRepo(ctx)),
       unlinkedFacebookPages: gate.wrap(createUnlinkedFacebookPagesRepo(ctx)),
+      rateLimits: gate.wrap(createRateLimitsRepo(ctx)),
       transaction: (fn) => gate.transaction(fn),
       integrityCheck: () =>
         gate.call(() => {

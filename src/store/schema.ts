@@ -228,6 +228,17 @@ export const storeMeta = sqliteTable('store_meta', {
 });
 
 /**
+ * Meta's throttles as this server saw them: Meta said a key ('app', or an Instagram account id) may
+ * not call until a time. Shared through the store so every process sharing it holds back, not only the
+ * one that was told (calling while throttled prolongs the block). Meta's data, not an owner's.
+ */
+export const rateLimitBlocks = sqliteTable('rate_limit_blocks', {
+  key: text('key').primaryKey(),
+  until: integer('until').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
  * Durable time-based work (a scheduled post's start, insights captures, sweeps): one row per key,
  * claimed with a lease whose generation fences a holder that lost it (store/jobs.ts).
  */

@@ -29,6 +29,7 @@ export type JobsRepo = Async<SyncJobsRepo>;
 export type AuditRepo = Async<SyncAuditRepo>;
 export type HashtagSearchesRepo = Async<SyncHashtagSearchesRepo>;
 export type UnlinkedFacebookPagesRepo = Async<SyncUnlinkedFacebookPagesRepo>;
+export type RateLimitsRepo = Async<SyncRateLimitsRepo>;
 export type { SyncJobsRepo, SyncPostScheduleRepo, SyncInsightSnapshotsRepo };
 
 export type { ChildContainer, ChildState, ContainerMeta, FirstCommentResult, PostInput, PostRuntime, PostRuntimePatch, PostSettings, StoredMedia } from './postData.js';
@@ -365,6 +366,13 @@ export interface SyncUnlinkedFacebookPagesRepo {
   list(owner: string): UnlinkedFacebookPage[];
 }
 
+export interface SyncRateLimitsRepo {
+  /** Meta throttled `key` ('app' or an account id) until `until`; a later time than the one kept wins. */
+  block(key: string, until: number): void;
+  /** The throttles still running at `now`, by key. */
+  active(now: number): Record<string, number>;
+}
+
 export interface Store {
   accounts: AccountsRepo;
   oauthSessions: OAuthSessionsRepo;
@@ -377,6 +385,7 @@ export interface Store {
   audit: AuditRepo;
   hashtagSearches: HashtagSearchesRepo;
   unlinkedFacebookPages: UnlinkedFacebookPagesRepo;
+  rateLimits: RateLimitsRepo;
   /**
    * Runs `fn` as one transaction: every store call it awaits is inside it, and no other call of this
    * process runs in between (SQLite: BEGIN IMMEDIATE with the other calls held at the gate; nested

@@ -34,11 +34,11 @@ export const listScheduledTool = defineTool({
     const fromMs = args.from === undefined ? undefined : Date.parse(args.from);
     if (fromMs !== undefined && !Number.isFinite(fromMs)) throw new AppError('invalid_argument', `from "${args.from?.slice(0, 40)}" is not a date.`, 'Give from as ISO 8601, e.g. 2026-12-01 or 2026-12-01T00:00:00+01:00.');
     const { from, to, timeZone, days } = await ctx.services.publisher.listScheduled(caller(ctx), {
-              days: args.days ?? 14,
-              ...(fromMs !== undefined ? { from: fromMs } : {}),
-              ...(args.time_zone !== undefined ? { timeZone: args.time_zone } : {}),
-              ...(args.account ? { account: args.account } : {}),
-            });
+      days: args.days ?? 14,
+      ...(fromMs !== undefined ? { from: fromMs } : {}),
+      ...(args.time_zone !== undefined ? { timeZone: args.time_zone } : {}),
+      ...(args.account ? { account: args.account } : {}),
+    });
     const total = days.reduce((n, d) => n + d.posts.length, 0);
     return {
       time_zone: timeZone,

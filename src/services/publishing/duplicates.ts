@@ -43,7 +43,6 @@ export async function contentFingerprint(accountId: string, plan: PostPlan, open
 
 /** The latest post of the account with this fingerprint created within the window and not failed. */
 export async function findRecentDuplicate(store: Store, owner: string, accountId: string, fingerprint: string, now: number): Promise<PostRecord | undefined> {
-  return (await store.posts
-      .listForAccount(owner, accountId, RECENT_LIMIT))
+  return (await store.posts.listForAccount(owner, accountId, RECENT_LIMIT))
     .find((p) => p.settings.fingerprint === fingerprint && p.state !== 'failed' && now - p.createdAt < DUPLICATE_WINDOW_MS);
 }

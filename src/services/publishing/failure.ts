@@ -37,14 +37,14 @@ export async function failPost(ctx: { store: Store; clock: Clock; logger: Logger
     ctx.logger.error('post failed on an unexpected error', { post: post.id, error: err instanceof Error ? err.stack : String(err) });
   }
   await ctx.store.transaction(async () => {
-            await transition(ctx, current, 'failed', failedChange(report));
-            await ctx.store.audit.record({
-                          owner: post.owner,
-                          agent: post.settings.agent ?? null,
-                          accountId: post.accountId,
-                          action: 'post.failed',
-                          detail: { post_id: post.id, kind: post.kind, state: current.state, code: report.code ?? report.failureCode, subcode: report.subcode, message: report.message },
-                        });
-          });
+    await transition(ctx, current, 'failed', failedChange(report));
+    await ctx.store.audit.record({
+      owner: post.owner,
+      agent: post.settings.agent ?? null,
+      accountId: post.accountId,
+      action: 'post.failed',
+      detail: { post_id: post.id, kind: post.kind, state: current.state, code: report.code ?? report.failureCode, subcode: report.subcode, message: report.message },
+    });
+  });
   ctx.logger.warn('post failed', { post: post.id, state: current.state, code: report.code ?? report.failureCode, subcode: report.subcode });
 }

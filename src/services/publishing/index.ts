@@ -92,19 +92,27 @@ export class Publisher {
     let post: PostRecord;
     try {
       const stored = await store.transaction(async (): Promise<{ duplicate: PostRecord } | { created: PostRecord }> => {
-                    const duplicate = guarded ? (await findRecentDuplicate(store, caller.owner, account.id, fingerprint, this.clock.now())) : undefined;
-                    if (duplicate) return { duplicate };
-                    const created = await store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs });
-                    await library.markUsed(plan.media, created.id);
-                    await store.audit.record({
-                                          owner: caller.owner,
-                                          agent: caller.agent,
-                                          accountId: account.id,
-                                          action: 'post.created',
-                                          detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey },
-                                        });
-                    return { created };
-                  });
+        const duplicate = guarded ? await findRecentDuplicate(store, caller.owner, account.id, fingerprint, this.clock.now()) : undefined;
+        if (duplicate) return { duplicate };
+        const created = await store.posts.create({
+          owner: caller.owner,
+          accountId: account.id,
+          idempotencyKey: plan.idempotencyKey,
+          kind: plan.kind,
+          caption: plan.caption,
+          settings: { ...plan.settings, fingerprint },
+          inputs: plan.inputs,
+        });
+        await library.markUsed(plan.media, created.id);
+        await store.audit.record({
+          owner: caller.owner,
+          agent: caller.agent,
+          accountId: account.id,
+          action: 'post.created',
+          detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey },
+        });
+        return { created };
+      });
       if ('duplicate' in stored) return await this.replay(stored.duplicate, wait, 'duplicate');
       post = stored.created;
     } catch (err) {
@@ -137,14 +145,31 @@ export class Publisher {
     let post: PostRecord;
     try {
       const stored = await store.transaction(async (): Promise<{ duplicate: PostRecord } | { created: PostRecord }> => {
-                    const duplicate = guarded ? (await findRecentDuplicate(store, caller.owner, account.id, fingerprint, now)) : undefined;
-                    if (duplicate) return { duplicate };
-                    const created = await store.posts.create({ owner: caller.owner, accountId: account.id, idempotencyKey: plan.idempotencyKey, kind: plan.kind, caption: plan.caption, settings: { ...plan.settings, fingerprint }, inputs: plan.inputs, publishAt: schedule.publishAt });
-                    const scheduled = await transition({ store, clock }, created, 'scheduled', { runtime: { schedule: { graceMs: schedule.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? false } } });
-                    await library.markUsed(plan.media, created.id);
-                    await store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, action: 'post.scheduled', detail: { post_id: created.id, kind: plan.kind, publish_at: new Date(schedule.publishAt).toISOString() } });
-                    return { created: scheduled };
-                  });
+        const duplicate = guarded ? await findRecentDuplicate(store, caller.owner, account.id, fingerprint, now) : undefined;
+        if (duplicate) return { duplicate };
+        const created = await store.posts.create({
+          owner: caller.owner,
+          accountId: account.id,
+          idempotencyKey: plan.idempotencyKey,
+          kind: plan.kind,
+          caption: plan.caption,
+          settings: { ...plan.settings, fingerprint },
+          inputs: plan.inputs,
+          publishAt: schedule.publishAt,
+        });
+        const scheduled = await transition({ store, clock }, created, 'scheduled', {
+          runtime: { schedule: { graceMs: schedule.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? false } },
+        });
+        await library.markUsed(plan.media, created.id);
+        await store.audit.record({
+          owner: caller.owner,
+          agent: caller.agent,
+          accountId: account.id,
+          action: 'post.scheduled',
+          detail: { post_id: created.id, kind: plan.kind, publish_at: new Date(schedule.publishAt).toISOString() },
+        });
+        return { created: scheduled };
+      });
       if ('duplicate' in stored) return await this.replay(stored.duplicate, { waitMs: 0 }, 'duplicate');
       post = stored.created;
     } catch (err) {
@@ -187,12 +212,12 @@ export class Publisher {
     const current = (await this.store.posts.getById(post.id))!;
     const runtime = { schedule: { graceMs: schedule.graceMs ?? current.runtime.schedule?.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? current.runtime.schedule?.whenQuotaAllows ?? false }, note: undefined };
     const moved = await this.store.transaction(async () => {
-              const fresh = (await this.store.posts.getById(post.id))!;
-              if (!RESCHEDULABLE.includes(fresh.state)) throw this.notChangeable(fresh, 'rescheduled');
-              // Containers already made are kept: awaitPublish makes them again if they would expire first.
-              await this.store.schedule.setPublishAt(fresh.id, schedule.publishAt);
-              return this.store.posts.updateRuntime(fresh.id, runtime);
-            });
+      const fresh = (await this.store.posts.getById(post.id))!;
+      if (!RESCHEDULABLE.includes(fresh.state)) throw this.notChangeable(fresh, 'rescheduled');
+      // Containers already made are kept: awaitPublish makes them again if they would expire first.
+      await this.store.schedule.setPublishAt(fresh.id, schedule.publishAt);
+      return this.store.posts.updateRuntime(fresh.id, runtime);
+    });
     await this.store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: post.accountId, action: 'post.rescheduled', detail: { post_id: post.id, publish_at: new Date(schedule.publishAt).toISOString() } });
     if (moved.state !== 'scheduled') await this.runner.ensure(moved);
     this.wakeScheduler(startAt(moved));
@@ -341,9 +366,9 @@ export class Publisher {
         const found = await findPublishedMedia({ graph: this.graph, store: this.store, call: this.callFor }, post, signal);
         if (!found) return;
         await this.store.transaction(async () => {
-                              await this.store.posts.recordMedia(post.id, { mediaId: found.id, permalink: found.permalink ?? null });
-                              await this.store.posts.updateRuntime(post.id, { note: undefined });
-                            });
+          await this.store.posts.recordMedia(post.id, { mediaId: found.id, permalink: found.permalink ?? null });
+          await this.store.posts.updateRuntime(post.id, { note: undefined });
+        });
         return;
       }
       const mediaId = post.mediaId;

@@ -71,8 +71,7 @@ export class Quota {
   private async estimateFreesAt(account: AccountRecord, durationSec: number | null): Promise<number | null> {
     const window = (durationSec ?? 86_400) * 1000;
     const now = this.clock.now();
-    const inWindow = (await this.store.posts
-          .listForAccount(account.owner, account.id, 500))
+    const inWindow = (await this.store.posts.listForAccount(account.owner, account.id, 500))
       .filter((p) => p.state === 'completed' && p.publishedAt !== null && p.publishedAt > now - window)
       .map((p) => p.publishedAt!)
       .sort((a, b) => a - b);

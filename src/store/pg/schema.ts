@@ -225,6 +225,13 @@ export const storeMeta = pgTable('store_meta', {
   value: text('value').notNull(),
 });
 
+/** Meta's throttles as any replica saw them (see ../schema.ts): Meta's data, not an owner's, no policy. */
+export const rateLimitBlocks = pgTable('rate_limit_blocks', {
+  key: text('key').primaryKey(),
+  until: ms('until').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+});
+
 export const jobs = pgTable(
   'jobs',
   {

@@ -23,6 +23,7 @@ import { createPgOAuthSessionsRepo } from './repos/oauthSessions.js';
 import { createPgPostScheduleRepo } from './repos/postSchedule.js';
 import { createPgPostsRepo } from './repos/posts.js';
 import { createPgUnlinkedFacebookPagesRepo } from './repos/unlinkedFacebookPages.js';
+import { createPgRateLimitsRepo } from './repos/rateLimits.js';
 import { accounts, storeMeta } from './schema.js';
 
 export interface OpenPgStoreOptions {
@@ -62,6 +63,7 @@ export async function openPgStore(opts: OpenPgStoreOptions): Promise<Store> {
     audit: createPgAuditRepo(ctx),
     hashtagSearches: createPgHashtagSearchesRepo(ctx),
     unlinkedFacebookPages: createPgUnlinkedFacebookPagesRepo(ctx),
+    rateLimits: createPgRateLimitsRepo(ctx),
     transaction: (fn) => run.transaction(fn),
     // Rows breaking a foreign key or a check cannot exist in PostgreSQL (it enforces them on every
     // write), and its storage has no user-level integrity check: 'ok' once the database answers.

@@ -105,27 +105,27 @@ async function seedAccount(dataDir: string, key: Buffer) {
   const store = openStore({ file: path.join(dataDir, DB_FILE), vault: new TokenVault(key), clock: systemClock });
   const now = Date.now();
   await store.accounts.upsert({
-            owner: OWNER,
-            id: ACCOUNT_ID,
-            appScopedId: null,
-            username: 'startup.cafe',
-            name: 'Startup Cafe',
-            biography: null,
-            website: null,
-            profilePictureUrl: null,
-            accountType: 'BUSINESS',
-            loginType: 'instagram',
-            pageId: null,
-            followersCount: 1,
-            followsCount: 1,
-            mediaCount: 0,
-            accessToken: testToken('IGAA', 'startupTOKEN', 40),
-            tokenIssuedAt: now,
-            // Far from the refresh window, so nothing at start-up reaches the Graph API for it.
-            tokenExpiresAt: now + 50 * 24 * 60 * 60 * 1000,
-            lastRefreshAt: null,
-            status: 'active',
-          });
+    owner: OWNER,
+    id: ACCOUNT_ID,
+    appScopedId: null,
+    username: 'startup.cafe',
+    name: 'Startup Cafe',
+    biography: null,
+    website: null,
+    profilePictureUrl: null,
+    accountType: 'BUSINESS',
+    loginType: 'instagram',
+    pageId: null,
+    followersCount: 1,
+    followsCount: 1,
+    mediaCount: 0,
+    accessToken: testToken('IGAA', 'startupTOKEN', 40),
+    tokenIssuedAt: now,
+    // Far from the refresh window, so nothing at start-up reaches the Graph API for it.
+    tokenExpiresAt: now + 50 * 24 * 60 * 60 * 1000,
+    lastRefreshAt: null,
+    status: 'active',
+  });
   return store;
 }
 

@@ -372,6 +372,36 @@ describe('rate limits and usage', () => {
     expect(fixture.http.usage().blockedUntil).toEqual({});
   });
 
+  it('tells the store of a throttle it is given, and holds back for one another process was given', async () => {
+    const told: Array<[string, number]> = [];
+    const a = makeHttp(stub, { onBlock: (key, until) => told.push([key, until]) });
+    const b = makeHttp(stub);
+    stub.handler = (_r, res) =>
+      graphError(res, 80002, {
+        transient: true,
+        headers: { 'x-business-use-case-usage': JSON.stringify({ '17841400000000001': [{ type: 'instagram', call_count: 100, total_time: 20, total_cputime: 10, estimated_time_to_regain_access: 5 }] }) },
+      });
+    const now = a.clock.now();
+    await a.http.request({ host: 'instagram_graph', method: 'GET', path: '/x', accountId: '17841400000000001' }).catch(() => null);
+    expect(told).toEqual([['17841400000000001', now + 300_000]]);
+    // The same block seen again is not told twice.
+    await a.http.request({ host: 'instagram_graph', method: 'GET', path: '/x', accountId: '17841400000000001' }).catch(() => null);
+    expect(told).toHaveLength(1);
+
+    // Another process (b) adopts it from the store: it refuses without calling Meta, and only for that key.
+    stub.handler = (_r, res) => sendJson(res, 200, { ok: true });
+    const before = stub.requests.length;
+    b.http.adoptBlocks({ '17841400000000001': b.clock.now() + 300_000, '17841400000000002': b.clock.now() - 1 });
+    const refused = await b.http.request({ host: 'instagram_graph', method: 'GET', path: '/y', accountId: '17841400000000001' }).catch((e) => e);
+    expect(refused).toBeInstanceOf(GraphError);
+    expect(refused.kind).toBe('rate_limited');
+    expect(stub.requests.length).toBe(before);
+    await b.http.request({ host: 'instagram_graph', method: 'GET', path: '/z', accountId: '17841400000000002' });
+    expect(stub.requests.length).toBe(before + 1);
+    await a.http.close();
+    await b.http.close();
+  });
+
   it('waits a short estimated_time_to_regain_access then retries', async () => {
     let n = 0;
     stub.handler = (_r, res) =>

@@ -20,16 +20,16 @@ describeBackends('posts', unavailable, (backend) => {
   it('creates a pending post with its typed JSON round-tripped', async () => {
     const { store, clock } = await setup(backend);
     const post = await store.posts.create({
-              owner: 'owner-a',
-              accountId: ACCOUNT,
-              kind: 'carousel',
-              caption: 'Hello ☕ #coffee',
-              settings: { agent: 'claude', surface: 'feed', locationId: '110000000000000001', collaborators: ['friend'] },
-              inputs: [
-                { kind: 'image', delivery: 'file', path: '/media/a.jpg', referenceId: 'a'.repeat(32), label: 'a.jpg', altText: 'A cup', userTags: [{ username: 'x', x: 0.5, y: 0.5 }] },
-                { kind: 'video', delivery: 'url', url: 'https://example.com/b.mp4', label: 'example.com/b.mp4' },
-              ],
-            });
+      owner: 'owner-a',
+      accountId: ACCOUNT,
+      kind: 'carousel',
+      caption: 'Hello ☕ #coffee',
+      settings: { agent: 'claude', surface: 'feed', locationId: '110000000000000001', collaborators: ['friend'] },
+      inputs: [
+        { kind: 'image', delivery: 'file', path: '/media/a.jpg', referenceId: 'a'.repeat(32), label: 'a.jpg', altText: 'A cup', userTags: [{ username: 'x', x: 0.5, y: 0.5 }] },
+        { kind: 'video', delivery: 'url', url: 'https://example.com/b.mp4', label: 'example.com/b.mp4' },
+      ],
+    });
     expect(post).toMatchObject({
       owner: 'owner-a',
       accountId: ACCOUNT,
@@ -114,9 +114,9 @@ describeBackends('posts', unavailable, (backend) => {
     await store.posts.recordContainer(post.id, '17900000000000012', { index: 2, createdAt: clock.now(), resumable: true, uri: 'https://rupload.example/2' }, { index: 2, state: 'uploading' });
     await store.posts.recordContainer(post.id, '17900000000000010', { index: 0, createdAt: clock.now() }, { index: 0, state: 'processing' });
     await store.transaction(async () => {
-                  await store.posts.setChildContainer(post.id, 0, '17900000000000010', 'finished');
-                  await store.posts.setChildContainer(post.id, 1, '17900000000000011', 'finished');
-                });
+      await store.posts.setChildContainer(post.id, 0, '17900000000000010', 'finished');
+      await store.posts.setChildContainer(post.id, 1, '17900000000000011', 'finished');
+    });
     await store.posts.markContainerUploaded(post.id, '17900000000000012');
     await store.posts.recordContainer(post.id, '17900000000000020', { index: -1, createdAt: clock.now() });
     const stored = (await store.posts.getById(post.id))!;

@@ -160,3 +160,18 @@ describeBackends('unlinkedFacebookPages and held uploads', unavailable, (backend
     expect(await store.media.getById(used.id)).toMatchObject({ owner: 'owner-a', usedByPostId: 'post-1' });
   });
 });
+
+describeBackends('rateLimits', unavailable, (backend) => {
+  it('keeps the latest throttle per key and lists only the ones still running', async () => {
+    const { store, clock } = await setup(backend);
+    const now = clock.now();
+    await store.rateLimits.block('app', now + 60_000);
+    await store.rateLimits.block(ACCOUNT, now + 300_000);
+    // An earlier time for the same key does not shorten the block; a later one extends it.
+    await store.rateLimits.block(ACCOUNT, now + 1_000);
+    await store.rateLimits.block('app', now + 120_000);
+    await store.rateLimits.block('17841400000000777', now - 1);
+    expect(await store.rateLimits.active(now)).toEqual({ app: now + 120_000, [ACCOUNT]: now + 300_000 });
+    expect(await store.rateLimits.active(now + 200_000)).toEqual({ [ACCOUNT]: now + 300_000 });
+  });
+});

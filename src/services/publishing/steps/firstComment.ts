@@ -18,10 +18,10 @@ export const postFirstComment: Step = async (s, post) => {
   } catch (err) {
     const report = describeError(err);
     await s.store.posts.updateRuntime(post.id, {
-                  firstCommentResult: mayHaveApplied(err)
-                    ? { status: 'unknown', message: `The first comment may or may not have been posted (${report.message}); check the post before adding it again.` }
-                    : { status: 'failed', message: `${report.message}${report.hint ? ` ${report.hint}` : ''}` },
-                });
+      firstCommentResult: mayHaveApplied(err)
+        ? { status: 'unknown', message: `The first comment may or may not have been posted (${report.message}); check the post before adding it again.` }
+        : { status: 'failed', message: `${report.message}${report.hint ? ` ${report.hint}` : ''}` },
+    });
     s.logger.warn('first comment failed; the post itself is published', { post: post.id, error: report.message });
   }
 };

@@ -106,9 +106,9 @@ export const awaitPublish: Step = async (s, post) => {
       // Rescheduled past what its containers can live: make them again closer to the new time.
       if (oldest !== null && publishAt - oldest > CONTAINER_USABLE_MS) {
         await s.store.transaction(async () => {
-                              await s.store.schedule.resetContainers(current.id);
-                              await s.move(current, now >= startAt(current) ? 'creating_container' : 'scheduled');
-                            });
+          await s.store.schedule.resetContainers(current.id);
+          await s.move(current, now >= startAt(current) ? 'creating_container' : 'scheduled');
+        });
         return;
       }
       await waitUntil(s, Math.min(now + READY_CHECK_MS, publishAt));
@@ -118,9 +118,9 @@ export const awaitPublish: Step = async (s, post) => {
     if (oldest !== null && now - oldest > CONTAINER_USABLE_MS) {
       s.logger.info('scheduled post: its containers are too old to publish; creating them again', { post: current.id });
       await s.store.transaction(async () => {
-                        await s.store.schedule.resetContainers(current.id);
-                        await s.move(current, 'creating_container');
-                      });
+        await s.store.schedule.resetContainers(current.id);
+        await s.move(current, 'creating_container');
+      });
       return;
     }
     if (current.runtime.schedule?.whenQuotaAllows) {
