@@ -18,6 +18,7 @@ import { startHttpServer, type HttpServerHandle } from '../../../src/transports/
 import { VirtualClock } from '../../../src/clock.js';
 import { createEmulator } from '../../../src/emulator/index.js';
 import { startHarness, type CallOutcome, type Harness } from '../../helpers/harness.js';
+import { createTestDatabase, postgresUnavailable } from '../../helpers/postgres.js';
 import { jpeg, writeMedia } from '../publishing/helpers.js';
 import { writeMp4 } from '../../unit/media/mp4.js';
 import { inputSchema, requiredArgs } from './schemaCases.js';
@@ -446,9 +447,21 @@ describe('OAuth state across owners', () => {
   });
 });
 
-describe("one owner cannot reach another owner's data", () => {
-  it("refuses or answers empty, on every tool and resource, when B uses A's account, post, comment, cursor and media ids", async () => {
-    const h = await harness();
+const noPostgres = (await postgresUnavailable('tests/integration/reliability/security.test.ts (hosted mode)')) !== null;
+
+// The same checks on the embedded store and on hosted mode's PostgreSQL (where row-level security also applies).
+describe.each([
+  ['embedded (SQLite)', false],
+  ['hosted (PostgreSQL)', true],
+] as const)("one owner cannot reach another owner's data, %s", (_name, hosted) => {
+  it.skipIf(hosted && noPostgres)("refuses or answers empty, on every tool and resource, when B uses A's account, post, comment, cursor and media ids", async () => {
+    let env: Record<string, string> = {};
+    if (hosted) {
+      const database = await createTestDatabase();
+      cleanups.unshift(() => database.drop());
+      env = { INSTAGRAM_MCP_DATABASE_URL: database.url, INSTAGRAM_MCP_DATABASE_POOL: '4' };
+    }
+    const h = await harness({ env });
     const { instagramBusiness, instagramCreator } = h.emulator.users;
     const marker = `A-private-${randomBytes(6).toString('hex')}`;
 
