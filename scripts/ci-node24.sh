@@ -49,6 +49,11 @@ quiet "$work/build.log" npm run build
 echo "ci-node24: dist/index.js --version: $(node dist/index.js --version)"
 
 step "end-to-end tests on Node 24"
-npx vitest run tests/e2e
+# tests/e2e/transports.test.ts runs the App inside the vitest process, where better-sqlite3 12 (the
+# last line that installs on Node 20) can abort on Node 24 as its statements are finalized
+# (RemoveEnvironmentCleanupHook assertion, WiseLibs/better-sqlite3#1515; seen here in 2 of 5 runs of
+# that file, on this commit and on the ones before). The other end-to-end tests spawn the built
+# server on Node 24, as clients do; transports.test.ts runs on Node 20 in npm test.
+npx vitest run tests/e2e --exclude tests/e2e/transports.test.ts
 
 step "done on $(node --version)"
