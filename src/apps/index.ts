@@ -10,9 +10,16 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { getUiCapability, registerAppResource, RESOURCE_MIME_TYPE } from '@modelcontextprotocol/ext-apps/server';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * The extension's identifiers, as its SDK exports them (EXTENSION_ID, RESOURCE_MIME_TYPE; a test holds
+ * them equal). Written out rather than imported: `@modelcontextprotocol/ext-apps/server` bundles the
+ * whole SDK and would add about 20 ms to every start for two strings. The views use the SDK itself.
+ */
+export const APPS_EXTENSION_ID = 'io.modelcontextprotocol/ui';
+export const APP_MIME_TYPE = 'text/html;profile=mcp-app';
 
 export const REPORT_APP_URI = 'ui://instagram-mcp/performance-report.html';
 export const PREVIEW_APP_URI = 'ui://instagram-mcp/post-preview.html';
@@ -95,7 +102,8 @@ export function appHtml(view: AppView): Promise<string> {
 
 /** Whether the client declared the MCP Apps extension (`extensions["io.modelcontextprotocol/ui"]`) with HTML views. */
 export function clientRendersApps(capabilities: ClientCapabilities | undefined): boolean {
-  return getUiCapability(capabilities)?.mimeTypes?.includes(RESOURCE_MIME_TYPE) ?? false;
+  const ui = (capabilities as { extensions?: Record<string, { mimeTypes?: unknown } | undefined> } | undefined)?.extensions?.[APPS_EXTENSION_ID];
+  return Array.isArray(ui?.mimeTypes) && ui.mimeTypes.includes(APP_MIME_TYPE);
 }
 
 /**
@@ -105,13 +113,12 @@ export function clientRendersApps(capabilities: ClientCapabilities | undefined):
 export function registerApps(server: Pick<McpServer, 'registerResource'>, linkedUris: ReadonlySet<string>): void {
   for (const view of APP_VIEWS) {
     if (!linkedUris.has(view.uri)) continue;
-    registerAppResource(
-      server,
+    server.registerResource(
       view.name,
       view.uri,
       // The views load nothing from the network, so the host's default, closed CSP suits them.
-      { title: view.title, description: view.description, mimeType: RESOURCE_MIME_TYPE, _meta: { ui: { prefersBorder: true } } },
-      async () => ({ contents: [{ uri: view.uri, mimeType: RESOURCE_MIME_TYPE, text: await appHtml(view) }] }),
+      { title: view.title, description: view.description, mimeType: APP_MIME_TYPE, _meta: { ui: { prefersBorder: true } } },
+      async () => ({ contents: [{ uri: view.uri, mimeType: APP_MIME_TYPE, text: await appHtml(view) }] }),
     );
   }
 }

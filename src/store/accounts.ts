@@ -3,6 +3,7 @@ import { redactString } from '../log.js';
 import { requireChanged, type RepoContext } from './context.js';
 import { NotFoundError } from './errors.js';
 import { accounts } from './schema.js';
+import type { TokenVault } from './vault.js';
 import type { AccountProfile, AccountRecord, AccountStatus, SyncAccountsRepo, AccountTokenUpdate, AccountUpsert } from './types.js';
 
 type AccountRow = typeof accounts.$inferSelect;
@@ -10,6 +11,37 @@ type AccountRow = typeof accounts.$inferSelect;
 /** A username as typed by a person or an agent: '@Name ' → 'name'. */
 export function normalizeUsername(username: string): string {
   return username.trim().replace(/^@/, '').toLowerCase();
+}
+
+/**
+ * The row an upsert writes, the same on SQLite and PostgreSQL: listed field by field so a caller
+ * spreading a full AccountRecord cannot overwrite createdAt; the token encrypted, messages redacted.
+ */
+export function accountRow(input: AccountUpsert, vault: TokenVault, now: number) {
+  return {
+    owner: input.owner,
+    id: input.id,
+    appScopedId: input.appScopedId,
+    username: input.username,
+    name: input.name,
+    biography: input.biography,
+    website: input.website,
+    profilePictureUrl: input.profilePictureUrl,
+    accountType: input.accountType,
+    loginType: input.loginType,
+    pageId: input.pageId,
+    followersCount: input.followersCount,
+    followsCount: input.followsCount,
+    mediaCount: input.mediaCount,
+    accessTokenEnc: input.accessToken == null ? null : vault.encrypt(input.accessToken),
+    tokenIssuedAt: input.tokenIssuedAt,
+    tokenExpiresAt: input.tokenExpiresAt,
+    lastRefreshAt: input.lastRefreshAt,
+    lastRefreshError: input.lastRefreshError == null ? null : redactString(input.lastRefreshError),
+    status: input.status,
+    statusReason: input.statusReason == null ? null : redactString(input.statusReason),
+    updatedAt: now,
+  };
 }
 
 export function createAccountsRepo({ db, vault, clock }: RepoContext): SyncAccountsRepo {
@@ -25,31 +57,7 @@ export function createAccountsRepo({ db, vault, clock }: RepoContext): SyncAccou
   return {
     upsert(input: AccountUpsert): AccountRecord {
       const now = clock.now();
-      // Listed field by field so a caller spreading a full AccountRecord cannot overwrite createdAt.
-      const values = {
-        owner: input.owner,
-        id: input.id,
-        appScopedId: input.appScopedId,
-        username: input.username,
-        name: input.name,
-        biography: input.biography,
-        website: input.website,
-        profilePictureUrl: input.profilePictureUrl,
-        accountType: input.accountType,
-        loginType: input.loginType,
-        pageId: input.pageId,
-        followersCount: input.followersCount,
-        followsCount: input.followsCount,
-        mediaCount: input.mediaCount,
-        accessTokenEnc: input.accessToken == null ? null : vault.encrypt(input.accessToken),
-        tokenIssuedAt: input.tokenIssuedAt,
-        tokenExpiresAt: input.tokenExpiresAt,
-        lastRefreshAt: input.lastRefreshAt,
-        lastRefreshError: input.lastRefreshError == null ? null : redactString(input.lastRefreshError),
-        status: input.status,
-        statusReason: input.statusReason == null ? null : redactString(input.statusReason),
-        updatedAt: now,
-      };
+      const values = accountRow(input, vault, now);
       const { owner: _owner, id: _id, ...changes } = values;
       const row = db
         .insert(accounts)

@@ -15,33 +15,34 @@ export function isMediaId(value: string): boolean {
   return MEDIA_ID.test(value);
 }
 
+/** The row of a new media reference, the same on SQLite and PostgreSQL (a given id must be 32 lowercase hex). */
+export function newMediaRow(r: MediaCreate, now: number) {
+  const id = r.id ?? newMediaId();
+  if (!isMediaId(id)) throw new RangeError(`a media id must be 32 lowercase hex characters (got "${id}")`);
+  return {
+    id,
+    owner: r.owner,
+    source: r.source,
+    localPath: r.localPath,
+    url: r.url,
+    checksum: r.checksum,
+    fileIdentity: r.fileIdentity ?? null,
+    mimeType: r.mimeType,
+    sizeBytes: r.sizeBytes,
+    width: r.width,
+    height: r.height,
+    durationMs: r.durationMs,
+    usedByPostId: null,
+    usedAt: null,
+    createdAt: now,
+    expiresAt: r.expiresAt,
+  };
+}
+
 export function createMediaRepo({ db, clock }: RepoContext): SyncMediaRepo {
   return {
     create(r: MediaCreate): MediaRecord {
-      const id = r.id ?? newMediaId();
-      if (!isMediaId(id)) throw new RangeError(`a media id must be 32 lowercase hex characters (got "${id}")`);
-      return db
-        .insert(media)
-        .values({
-          id,
-          owner: r.owner,
-          source: r.source,
-          localPath: r.localPath,
-          url: r.url,
-          checksum: r.checksum,
-          fileIdentity: r.fileIdentity ?? null,
-          mimeType: r.mimeType,
-          sizeBytes: r.sizeBytes,
-          width: r.width,
-          height: r.height,
-          durationMs: r.durationMs,
-          usedByPostId: null,
-          usedAt: null,
-          createdAt: clock.now(),
-          expiresAt: r.expiresAt,
-        })
-        .returning()
-        .get();
+      return db.insert(media).values(newMediaRow(r, clock.now())).returning().get();
     },
 
     get(owner, id) {

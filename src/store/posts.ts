@@ -56,6 +56,27 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+/** The row of a new post (pending, no container yet), the same on SQLite and PostgreSQL. */
+export function newPostRow(p: PostCreate, now: number) {
+  return {
+    id: p.id ?? randomUUID(),
+    owner: p.owner,
+    accountId: p.accountId,
+    idempotencyKey: p.idempotencyKey ?? null,
+    kind: p.kind,
+    caption: p.caption ?? null,
+    optionsJson: serializeOptions(p.settings ?? {}, { containers: {} }),
+    inputsJson: JSON.stringify(p.inputs),
+    childrenJson: '[]',
+    state: 'pending' as const,
+    publishAt: p.publishAt ?? null,
+    progress: 0,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 export function createPostsRepo({ db, sqlite, clock }: RepoContext): SyncPostsRepo {
   const getById = (id: string) => {
     const row = db.select().from(posts).where(eq(posts.id, id)).get();
@@ -95,23 +116,7 @@ export function createPostsRepo({ db, sqlite, clock }: RepoContext): SyncPostsRe
       try {
         const row = db
           .insert(posts)
-          .values({
-            id: p.id ?? randomUUID(),
-            owner: p.owner,
-            accountId: p.accountId,
-            idempotencyKey,
-            kind: p.kind,
-            caption: p.caption ?? null,
-            optionsJson: serializeOptions(p.settings ?? {}, { containers: {} }),
-            inputsJson: JSON.stringify(p.inputs),
-            childrenJson: '[]',
-            state: 'pending',
-            publishAt: p.publishAt ?? null,
-            progress: 0,
-            attempts: 0,
-            createdAt: now,
-            updatedAt: now,
-          })
+          .values(newPostRow(p, now))
           .returning()
           .get();
         return toRecord(row);

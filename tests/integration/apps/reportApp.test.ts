@@ -94,6 +94,7 @@ describe.skipIf(skip)('MCP App: the performance report in Chromium', () => {
     expect(meta.width).toBeGreaterThan(700);
 
     // Hover shows the value of the day under the pointer (ECharts' tooltip).
+    expect(await chart.innerText()).not.toMatch(/reach\s*\d+/i);
     const box = (await chart.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await expect.poll(() => chart.innerText(), { timeout: 10_000 }).toMatch(/reach\s*\d+/i);

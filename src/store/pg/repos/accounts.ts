@@ -1,7 +1,7 @@
 /** The accounts repository on PostgreSQL: the same behaviour as ../../accounts.ts. */
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { redactString } from '../../../log.js';
-import { normalizeUsername, PROFILE_FIELDS } from '../../accounts.js';
+import { accountRow, normalizeUsername, PROFILE_FIELDS } from '../../accounts.js';
 import { NotFoundError } from '../../errors.js';
 import type { AccountProfile, AccountRecord, AccountsRepo, AccountStatus, AccountTokenUpdate, AccountUpsert } from '../../types.js';
 import { binary, type PgRepoContext } from '../context.js';
@@ -27,31 +27,7 @@ export function createPgAccountsRepo({ run, vault, clock }: PgRepoContext): Acco
   return {
     async upsert(input: AccountUpsert) {
       const now = clock.now();
-      // Listed field by field so a caller spreading a full AccountRecord cannot overwrite createdAt.
-      const values = {
-        owner: input.owner,
-        id: input.id,
-        appScopedId: input.appScopedId,
-        username: input.username,
-        name: input.name,
-        biography: input.biography,
-        website: input.website,
-        profilePictureUrl: input.profilePictureUrl,
-        accountType: input.accountType,
-        loginType: input.loginType,
-        pageId: input.pageId,
-        followersCount: input.followersCount,
-        followsCount: input.followsCount,
-        mediaCount: input.mediaCount,
-        accessTokenEnc: input.accessToken == null ? null : vault.encrypt(input.accessToken),
-        tokenIssuedAt: input.tokenIssuedAt,
-        tokenExpiresAt: input.tokenExpiresAt,
-        lastRefreshAt: input.lastRefreshAt,
-        lastRefreshError: input.lastRefreshError == null ? null : redactString(input.lastRefreshError),
-        status: input.status,
-        statusReason: input.statusReason == null ? null : redactString(input.statusReason),
-        updatedAt: now,
-      };
+      const values = accountRow(input, vault, now);
       const { owner: _owner, id: _id, ...changes } = values;
       return run.asOwner(input.owner, async (db) => {
         const [row] = await db

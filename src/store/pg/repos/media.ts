@@ -1,6 +1,6 @@
 /** Registered media on PostgreSQL: the same behaviour as ../../media.ts. */
 import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lte, sum } from 'drizzle-orm';
-import { isMediaId, newMediaId } from '../../media.js';
+import { newMediaRow } from '../../media.js';
 import type { MediaCreate, MediaRecord, MediaRepo } from '../../types.js';
 import type { PgRepoContext } from '../context.js';
 import { media } from '../schema.js';
@@ -8,33 +8,8 @@ import { media } from '../schema.js';
 export function createPgMediaRepo({ run, clock }: PgRepoContext): MediaRepo {
   return {
     async create(r: MediaCreate): Promise<MediaRecord> {
-      const id = r.id ?? newMediaId();
-      if (!isMediaId(id)) throw new RangeError(`a media id must be 32 lowercase hex characters (got "${id}")`);
-      const createdAt = clock.now();
-      return run.asOwner(r.owner, async (db) => {
-        const [row] = await db
-          .insert(media)
-          .values({
-            id,
-            owner: r.owner,
-            source: r.source,
-            localPath: r.localPath,
-            url: r.url,
-            checksum: r.checksum,
-            fileIdentity: r.fileIdentity ?? null,
-            mimeType: r.mimeType,
-            sizeBytes: r.sizeBytes,
-            width: r.width,
-            height: r.height,
-            durationMs: r.durationMs,
-            usedByPostId: null,
-            usedAt: null,
-            createdAt,
-            expiresAt: r.expiresAt,
-          })
-          .returning();
-        return row!;
-      });
+      const values = newMediaRow(r, clock.now());
+      return run.asOwner(r.owner, async (db) => (await db.insert(media).values(values).returning())[0]!);
     },
 
     async get(owner, id) {

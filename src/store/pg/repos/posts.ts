@@ -3,11 +3,10 @@
  * read-modify-write locks the row first (SELECT … FOR UPDATE in the call's transaction) and the lease
  * writes that need no read are single UPDATEs conditioned on the lease still held.
  */
-import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, notInArray } from 'drizzle-orm';
 import { DuplicateIdempotencyKeyError, NotFoundError } from '../../errors.js';
 import { serializeOptions } from '../../postData.js';
-import { clamp, mergeRuntime, sortChildren, toColumns, toRecord } from '../../posts.js';
+import { clamp, mergeRuntime, newPostRow, sortChildren, toColumns, toRecord } from '../../posts.js';
 import { FINAL_POST_STATES } from '../../states.js';
 import type { ChildContainer, PostCreate, PostLease, PostRecord, PostRuntimePatch, PostsRepo } from '../../types.js';
 import { binary, type PgRepoContext } from '../context.js';
@@ -57,23 +56,7 @@ export function createPgPostsRepo({ run, clock }: PgRepoContext): PostsRepo {
     async create(p: PostCreate) {
       const now = clock.now();
       const idempotencyKey = p.idempotencyKey ?? null;
-      const values = {
-        id: p.id ?? randomUUID(),
-        owner: p.owner,
-        accountId: p.accountId,
-        idempotencyKey,
-        kind: p.kind,
-        caption: p.caption ?? null,
-        optionsJson: serializeOptions(p.settings ?? {}, { containers: {} }),
-        inputsJson: JSON.stringify(p.inputs),
-        childrenJson: '[]',
-        state: 'pending' as const,
-        publishAt: p.publishAt ?? null,
-        progress: 0,
-        attempts: 0,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const values = newPostRow(p, now);
       return run.asOwner(p.owner, async (db) => {
         if (idempotencyKey === null) return toRecord((await db.insert(posts).values(values).returning())[0]!);
         // ON CONFLICT on the key rather than catching the violation: a failed statement would abort the
