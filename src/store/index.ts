@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { Clock } from '../clock.js';
@@ -24,6 +24,7 @@ import { createUnlinkedFacebookPagesRepo } from './unlinkedFacebookPages.js';
 import { createRateLimitsRepo } from './rateLimits.js';
 import type { Store } from './types.js';
 import { SqliteGate } from './gate.js';
+import { sqliteBinding } from './sqliteBinding.js';
 import type { TokenVault } from './vault.js';
 
 export * from './types.js';
@@ -70,7 +71,7 @@ export const DEFAULT_MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', 
  * Switching a fresh file to WAL needs a moment of exclusive access, and SQLite does not run the busy
  * handler for it: when several processes open the same new file at once, retry briefly.
  */
-function enableWal(sqlite: Database.Database): void {
+function enableWal(sqlite: SqliteDatabase): void {
   for (let attempt = 0; ; attempt++) {
     try {
       sqlite.pragma('journal_mode = WAL');
@@ -85,7 +86,7 @@ function enableWal(sqlite: Database.Database): void {
 export function openStore(opts: StoreOptions): Store {
   const inMemory = opts.file === ':memory:' || opts.file === '';
   if (!inMemory && process.platform !== 'win32') restrictDatabaseFiles(opts.file);
-  const sqlite = new Database(opts.file);
+  const sqlite = new (sqliteBinding().Database)(opts.file);
   try {
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`);
     enableWal(sqlite);
