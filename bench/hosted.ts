@@ -14,11 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import pg from 'pg';
 import { createEmulator, serverSettingsFor } from '../src/emulator/index.js';
+import { createBenchDatabase } from './pgDatabase.js';
 
 const builtEntry = path.resolve(import.meta.dirname, '../dist/index.js');
-const ADMIN_URL = process.env.INSTAGRAM_MCP_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface HostedLoad {
   label: string;
@@ -103,18 +102,8 @@ async function load(label: string, ports: number[], token: string, sessions: num
 
 export async function benchHostedSessions(sessions = 200, callsPerSession = 5): Promise<HostedBench> {
   if (!existsSync(builtEntry)) return { sessions, callsPerSession, modes: [], skipped: 'no build (run npm run build first)' };
-  const admin = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (err) {
-    return { sessions, callsPerSession, modes: [], skipped: `PostgreSQL does not answer at ${ADMIN_URL} (${(err as Error).message})` };
-  }
-  const name = `igmcp_bench_${randomBytes(5).toString('hex')}`;
-  await admin.query(`create role ${name} login`);
-  await admin.query(`create database ${name} owner ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  url.username = name;
+  const database = await createBenchDatabase();
+  if ('unavailable' in database) return { sessions, callsPerSession, modes: [], skipped: database.unavailable };
   const emulator = createEmulator({});
   await emulator.start(0, '127.0.0.1');
   const token = randomBytes(24).toString('hex');
@@ -128,7 +117,7 @@ export async function benchHostedSessions(sessions = 200, callsPerSession = 5): 
     INSTAGRAM_MCP_MAX_SESSIONS: String(sessions * 2),
     INSTAGRAM_MCP_LOG_LEVEL: 'info',
   };
-  const hostedEnv = { ...env, INSTAGRAM_MCP_DATABASE_URL: url.toString(), INSTAGRAM_MCP_DATABASE_POOL: '10' };
+  const hostedEnv = { ...env, INSTAGRAM_MCP_DATABASE_URL: database.url, INSTAGRAM_MCP_DATABASE_POOL: '10' };
   const started: Array<{ child: ChildProcess; dir: string }> = [];
   const modes: HostedLoad[] = [];
   try {
@@ -144,9 +133,7 @@ export async function benchHostedSessions(sessions = 200, callsPerSession = 5): 
     await Promise.all(started.map((s) => new Promise((resolve) => (s.child.exitCode !== null ? resolve(null) : s.child.once('exit', resolve)))));
     for (const s of started) rmSync(s.dir, { recursive: true, force: true });
     await emulator.stop();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`drop role if exists ${name}`);
-    await admin.end();
+    await database.drop();
   }
   return { sessions, callsPerSession, modes };
 }

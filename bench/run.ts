@@ -2,7 +2,7 @@
  * `npm run bench`: every figure a ratio against a baseline measured side by side in this run.
  * Prints a table and writes bench/results.json.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { benchColdStart } from './coldStart.js';
 import { benchListingSize } from './listingSize.js';
@@ -43,7 +43,16 @@ async function main() {
   console.log(line(['benchmark', 'measured', 'baseline', 'ratio', 'goal', 'met']));
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line([r.benchmark, r.measured, r.baseline, r.ratio, r.goal, r.met === null ? '-' : r.met ? 'yes' : 'no']));
-  writeFileSync(path.join(import.meta.dirname, 'results.json'), `${JSON.stringify({ ...results, table: rows }, null, 2)}\n`);
+  // A run of some figures keeps the others from the last run, each row marked with its run's date.
+  const file = path.join(import.meta.dirname, 'results.json');
+  const dated = rows.map((r) => ({ ...r, date: results.date }));
+  let merged: Record<string, unknown> = { ...results, table: dated };
+  if (only.length > 0 && existsSync(file)) {
+    const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & { table?: Array<Row & { date?: string }> };
+    const kept = (previous.table ?? []).filter((old) => !rows.some((r) => r.benchmark === old.benchmark)).map((old) => ({ ...old, date: old.date ?? (previous.date as string) }));
+    merged = { ...previous, ...results, table: [...kept, ...dated] };
+  }
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
 }
 
 main().catch((err) => {

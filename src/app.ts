@@ -160,6 +160,11 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
       const adoptBlocks = async () => graph.adoptBlocks(await store.rateLimits.active(clock.now()));
       repeat(RATE_LIMIT_SHARE_MS, adoptBlocks);
       void adoptBlocks().catch((err: unknown) => logger.warn('could not read shared rate limits', { error: err }));
+      if (!config.backgroundJobs) {
+        // A serving-only replica: the worker processes sharing the store run the rest (INSTAGRAM_MCP_BACKGROUND_JOBS=0).
+        logger.info('background jobs are off here (INSTAGRAM_MCP_BACKGROUND_JOBS=0): scheduled posts, token refresh and take-overs run in the workers sharing this store');
+        return;
+      }
       repeat(ORPHAN_SWEEP_MS, async () => publisher.resumeOrphaned());
       void publisher.resumeInFlight().catch((err: unknown) => logger.warn('resuming posts failed', { error: err }));
       // Token refresh, media cleanup and scheduled posts run as jobs: one process runs each.

@@ -117,6 +117,11 @@ export class VirtualClock implements Clock {
     return this.timers.length;
   }
 
+  /** When the earliest pending timer is due, if any (a driver can move time event by event). */
+  nextTimerAt(): number | undefined {
+    return this.timers[0]?.due;
+  }
+
   private moveTo(target: number): void {
     const errors: unknown[] = [];
     let fired = false;

@@ -58,6 +58,7 @@ export const SETTINGS = {
   INSTAGRAM_MCP_DATABASE_POOL: 'PostgreSQL connections per replica (hosted mode). Default 10.',
   INSTAGRAM_MCP_UPLOADS_DIR: 'Where POST /uploads and inline media are kept. Default <data dir>/uploads. Replicas of hosted mode point it at one shared directory, so any replica can use what another received.',
   INSTAGRAM_MCP_HTTP_STATELESS: '1 serves Streamable HTTP without sessions: every request stands alone, so a load balancer may send each one to any replica (no server-to-client notifications outside a call). On by default in hosted mode; 0 turns it off.',
+  INSTAGRAM_MCP_BACKGROUND_JOBS: '0 makes this server answer requests only: scheduled posts, token refresh, insights capture, cleanup and taking over the posts of a process that died are left to `instagram-mcp worker` processes sharing its store (hosted mode split into serving and worker replicas). Posts published now still publish in the request. Default 1; the worker always runs them.',
   INSTAGRAM_MCP_CONFIG: 'Path of a JSON file holding any of these settings by name (also --config). Environment variables win over it.',
 } as const;
 
@@ -195,6 +196,7 @@ const rawSchema = z.object({
   ),
   INSTAGRAM_MCP_DATABASE_POOL: wholeNumber('10', 'connections', 1, 1000),
   INSTAGRAM_MCP_HTTP_STATELESS: flag,
+  INSTAGRAM_MCP_BACKGROUND_JOBS: flag,
   INSTAGRAM_MCP_UPLOADS_DIR: optionalText,
   INSTAGRAM_MCP_CONFIG: optionalText,
 });
@@ -242,6 +244,8 @@ export interface AppConfig {
   };
   /** Hosted mode: the store and the jobs on PostgreSQL. */
   database?: { url: string; poolSize: number };
+  /** Whether this process runs the background jobs (false: it serves requests; workers run them). */
+  backgroundJobs: boolean;
   toolsets: Toolset[];
   readOnly: boolean;
   agentOverride?: string;
@@ -404,6 +408,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: CliFlags
       stateless: raw.INSTAGRAM_MCP_HTTP_STATELESS ?? Boolean(raw.INSTAGRAM_MCP_DATABASE_URL),
     },
     ...(raw.INSTAGRAM_MCP_DATABASE_URL ? { database: { url: raw.INSTAGRAM_MCP_DATABASE_URL, poolSize: raw.INSTAGRAM_MCP_DATABASE_POOL } } : {}),
+    backgroundJobs: raw.INSTAGRAM_MCP_BACKGROUND_JOBS ?? true,
     toolsets: [...new Set(raw.INSTAGRAM_MCP_TOOLSETS)],
     readOnly: raw.INSTAGRAM_MCP_READ_ONLY === true,
     agentOverride: raw.INSTAGRAM_MCP_AGENT,

@@ -14,8 +14,10 @@ import { createAccounts, seedDemo } from './seed.js';
 import { EmulatorServer } from './server.js';
 import { EmulatorState, type EmulatorConfig } from './state.js';
 import type {
+  AccountType,
   ContainerStatusCode,
   EmulatedContainer,
+  EmulatedIgUser,
   EmulatedMedia,
   EmulatorApps,
   EmulatorOptions,
@@ -67,6 +69,11 @@ export interface Emulator {
   /** Internal state, for route-module tests and extensions. */
   readonly state: EmulatorState;
   issueToken(opts: IssueTokenOptions): string;
+  /**
+   * One more Instagram-Login professional account (beside the seeded ones), for tests and benchmarks
+   * that need many; it lives as long as this emulator (a sandbox directory does not keep it).
+   */
+  addInstagramAccount(opts: { username: string; name?: string; accountType?: AccountType; followersCount?: number }): EmulatedIgUser;
   setDenyingUser(deny: boolean): void;
   /** Which account completes the authorize step (default: business IG account / the FB user). */
   setAuthorizingUser(loginType: LoginType, userId: string): void;
@@ -158,6 +165,7 @@ class InstagramEmulator implements Emulator {
   private readonly limiter: RateLimiter;
   private readonly server: EmulatorServer;
   private readonly persistence: PersistentState | undefined;
+  private addedAccounts = 0;
   private base = '';
 
   constructor(options: EmulatorOptions & SandboxStateOptions) {
@@ -306,6 +314,28 @@ class InstagramEmulator implements Emulator {
       issuedAt: opts.issuedAt,
       scopes: opts.scopes,
     }).token;
+  }
+
+  addInstagramAccount(opts: { username: string; name?: string; accountType?: AccountType; followersCount?: number }): EmulatedIgUser {
+    if (!/^[a-z0-9._]{1,30}$/.test(opts.username)) throw new Error(`Not an Instagram username: ${opts.username}`);
+    if ([...this.state.igUsers.values()].some((u) => u.username === opts.username)) throw new Error(`@${opts.username} exists already`);
+    this.addedAccounts++;
+    const serial = String(this.addedAccounts).padStart(9, '0');
+    const user: EmulatedIgUser = {
+      id: `17841450${serial}`,
+      appScopedId: `75150${serial}`,
+      username: opts.username,
+      name: opts.name ?? opts.username,
+      accountType: opts.accountType ?? 'BUSINESS',
+      biography: `${opts.name ?? opts.username} — an emulated Instagram account.`,
+      website: `https://example.com/${opts.username}`,
+      profilePictureUrl: `https://scontent.cdninstagram.com/v/t51.2885-19/17841450${serial}_profile.jpg`,
+      followersCount: opts.followersCount ?? 100,
+      followsCount: 10,
+      loginType: 'instagram',
+    };
+    this.state.igUsers.set(user.id, user);
+    return user;
   }
 
   setDenyingUser(deny: boolean): void {

@@ -7,7 +7,7 @@
  * two replicas scheduling the same key at once leave one job). Exactly-once publishing does not rest
  * on this: the post's own state and lease decide it, so a job delivered twice only wakes a step twice.
  * Time here is the database's (pg-boss compares start_after with now()): hosted mode runs on the
- * system clock.
+ * system clock. Each replica polls every pollMs, and sooner when the next queued job comes due sooner.
  */
 import PgBoss from 'pg-boss';
 import pg from 'pg';
@@ -234,13 +234,36 @@ export class PgBossJobQueue implements JobQueue {
   private tick(): void {
     if (this.closed) return;
     if (this.ticking) return void this.ticking.then(() => this.arm(0));
+    let wait = this.pollMs;
     this.ticking = this.runDue()
-      .then(() => undefined)
+      .then(async (ran) => {
+        // Jobs ran: look again at once (one may have left its key's next job due, which the stately
+        // policy held back while it ran). Nothing ran: sleep until the next job comes due.
+        if (ran > 0) return void (wait = 0);
+        const next = await this.msUntilNextJob();
+        if (next !== undefined) wait = next + 1;
+      })
       .catch((err: unknown) => this.logger.warn('running due jobs failed', { error: describeError(err).message }))
       .finally(() => {
         this.ticking = undefined;
-        this.arm(this.pollMs);
+        this.arm(wait);
       });
+  }
+
+  /**
+   * How long until the next queued job of this replica's kinds comes due, by the database's clock
+   * (which decides when pg-boss hands it out), so that a replica wakes at a due time instead of up
+   * to a poll interval after it; another replica's jobs are seen too. Due jobs still queued are left
+   * out: they wait for their key's running job, or another replica is taking them.
+   */
+  private async msUntilNextJob(): Promise<number | undefined> {
+    if (this.closed || this.handlers.size === 0) return undefined;
+    const { rows } = await this.pool.query<{ wait_ms: number | null }>(
+      `select extract(epoch from (min(start_after) - now())) * 1000 as wait_ms from ${this.schema}.job where name = any($1) and state < 'active' and start_after > now()`,
+      [[...this.handlers.keys()].map(queueName)],
+    );
+    const waitMs = rows[0]?.wait_ms;
+    return waitMs === null || waitMs === undefined ? undefined : Math.max(0, Math.ceil(Number(waitMs)));
   }
 
   /**

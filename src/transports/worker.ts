@@ -9,7 +9,8 @@ import type { Lifecycle } from './lifecycle.js';
 
 export async function serveWorker(config: AppConfig, lifecycle: Lifecycle): Promise<void> {
   const { createApp } = await import('../app.js');
-  const app = await createApp(config, { logger: lifecycle.logger });
+  // The worker is where the jobs run, whatever INSTAGRAM_MCP_BACKGROUND_JOBS says for the serving processes.
+  const app = await createApp({ ...config, backgroundJobs: true }, { logger: lifecycle.logger });
   lifecycle.onShutdown(() => app.close());
   if (app.config.publicUrl || app.config.sandbox) {
     const { startHttpServer } = await import('./http.js');

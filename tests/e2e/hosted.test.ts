@@ -3,7 +3,7 @@
  * three ports) sharing one PostgreSQL database, and a client with no affinity at all: every HTTP request
  * it sends goes to the next replica in turn. It connects, logs in, publishes and reads; a second owner
  * on the same replicas sees nothing of the first one's. Skipped, with the reason printed, where no
- * PostgreSQL answers (CI always runs it).
+ * PostgreSQL answers (CI always runs it). Also: serving-only replicas beside a worker-only one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -185,5 +185,99 @@ describe.skipIf(unavailable !== null || !existsSync(builtEntry))('hosted mode: t
       expect(lateMs, d.caption).toBeGreaterThanOrEqual(-50);
       expect(lateMs, `${d.caption}: ${lateMs} ms late, longest gap ${longestGap} ms`).toBeLessThanOrEqual(longestGap + 5000);
     }
+  }, 180_000);
+});
+
+async function startWorker(env: Record<string, string>): Promise<Replica> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-worker-'));
+  const child = spawn(process.execPath, [builtEntry, 'worker'], { env: { ...env, INSTAGRAM_MCP_DATA_DIR: dataDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr.push(chunk.toString());
+      if (stderr.join('').includes('worker running')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}): ${stderr.join('')}`)));
+  });
+  return { port: 0, child, dataDir, stderr };
+}
+
+describe.skipIf(unavailable !== null || !existsSync(builtEntry))('hosted mode split into serving replicas and a worker', () => {
+  let database: TestDatabase;
+  let emulator: Emulator;
+  let files: FileServer;
+  const processes: Replica[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    emulator = createEmulator({ processing: { imageMs: 0, videoMs: 0 } });
+    await emulator.start(0, '127.0.0.1');
+    files = await startFileServer({ '/bread.jpg': makeJpeg(1080, 1080) });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of processes) p.child.kill('SIGTERM');
+    await Promise.all(processes.map((p) => new Promise((resolve) => (p.child.exitCode !== null ? resolve(null) : p.child.once('exit', resolve)))));
+    for (const p of processes) rmSync(p.dataDir, { recursive: true, force: true });
+    await emulator?.stop();
+    await files?.close();
+    await database?.drop();
+  });
+
+  it('serving replicas (INSTAGRAM_MCP_BACKGROUND_JOBS=0) publish now but leave scheduled posts to the worker, which publishes each once', async () => {
+    const token = randomBytes(24).toString('hex');
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...emulatorEnv(emulator),
+      INSTAGRAM_MCP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      INSTAGRAM_MCP_DATABASE_URL: database.url,
+      INSTAGRAM_MCP_DATABASE_POOL: '4',
+      INSTAGRAM_MCP_HTTP_TOKENS: `alice=${token}`,
+      INSTAGRAM_MCP_BACKGROUND_JOBS: '0',
+      INSTAGRAM_MCP_LOG_LEVEL: 'info',
+    };
+    const serving = await Promise.all([startReplica(env), startReplica(env)]);
+    processes.push(...serving);
+    // Said once background work would start (just after the replica says it listens).
+    const saidOff = Date.now() + 15_000;
+    while (Date.now() < saidOff && !serving.every((r) => r.stderr.join('').includes('background jobs are off here'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const r of serving) expect(r.stderr.join('')).toContain('background jobs are off here');
+    const alice = await roundRobinClient(serving, token, []);
+    const login = await call(alice, 'instagram_authenticate', { access_token: emulator.issueToken({ userId: emulator.users.instagramBusiness.id, loginType: 'instagram', lifetime: 'long' }) });
+    expect(login.isError, login.text).toBe(false);
+    const userId = emulator.users.instagramBusiness.id;
+    const publishedOf = (caption: string) => emulator.publishedMedia(userId).filter((m) => m.caption === caption);
+
+    // Published now: in the request, on a serving replica.
+    const now = await call(alice, 'instagram_create_post', { media: files.url('/bread.jpg'), caption: 'Served now', wait_seconds: 60 });
+    expect(now.isError, now.text).toBe(false);
+    expect(now.data.state).toBe('completed');
+    expect(publishedOf('Served now')).toHaveLength(1);
+
+    // Scheduled: due in 2 s; with no worker it stays scheduled past its time.
+    const dueAt = Date.now() + 2000;
+    const scheduled = await call(alice, 'instagram_create_post', { media: files.url('/bread.jpg'), caption: 'Left to the worker', publish_at: new Date(dueAt).toISOString(), wait_seconds: 0 });
+    expect(scheduled.isError, scheduled.text).toBe(false);
+    const postId = scheduled.data.post_id as string;
+    while (Date.now() < dueAt + 4000) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(publishedOf('Left to the worker')).toHaveLength(0);
+    expect((await call(alice, 'instagram_post_status', { post_id: postId })).data.state).toBe('scheduled');
+
+    // A worker with the same settings (the flag included: the worker runs the jobs regardless) publishes it, once.
+    const worker = await startWorker(env);
+    processes.push(worker);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && publishedOf('Left to the worker').length === 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(publishedOf('Left to the worker')).toHaveLength(1);
+    let state = '';
+    while (Date.now() < deadline && state !== 'completed') {
+      state = (await call(alice, 'instagram_post_status', { post_id: postId })).data.state as string;
+      if (state !== 'completed') await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(state).toBe('completed');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(publishedOf('Left to the worker')).toHaveLength(1);
+    await alice.close();
   }, 180_000);
 });
