@@ -29,6 +29,16 @@ import type { SandboxEmulator } from './sandbox.js';
 export const ORPHAN_SWEEP_MS = 60 * 1000;
 /** How often a process picks up the throttles other processes sharing its store were told of. */
 export const RATE_LIMIT_SHARE_MS = 15 * 1000;
+/** Usage older than an hour no longer slows calls down (instagram/http.ts), so it is not adopted either. */
+const USAGE_ADOPT_WINDOW_MS = 60 * 60 * 1000;
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
 
 export interface App {
   config: AppConfig;
@@ -108,6 +118,8 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     logger: logger.child({ component: 'graph' }),
     // A throttle Meta announced is shared through the store: the other processes (replicas) hold back too.
     onBlock: (key, until) => void store.rateLimits.block(key, until).catch((err: unknown) => logger.warn('could not share a rate limit', { error: err })),
+    // So are Meta's usage percentages: every process slows down near the limit, not only the one told.
+    onUsage: (key, at, usage) => void store.rateLimits.recordUsage(key, at, JSON.stringify(usage)).catch((err: unknown) => logger.warn('could not share rate-limit usage', { error: err })),
   });
   const mediaHost = new MediaHost({ publicBaseUrl: config.publicUrl, clock, logger: logger.child({ component: 'media-host' }) });
   // The OAuth callback listener (transports/) and, in sandbox mode, the emulator playing the browser are handed in.
@@ -157,7 +169,11 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
         );
       };
       repeat(60 * 1000, () => mediaHost.sweep());
-      const adoptBlocks = async () => graph.adoptBlocks(await store.rateLimits.active(clock.now()));
+      const adoptBlocks = async () => {
+        graph.adoptBlocks(await store.rateLimits.active(clock.now()));
+        const usage = await store.rateLimits.usageSince(clock.now() - USAGE_ADOPT_WINDOW_MS);
+        graph.adoptUsage(usage.map((u) => ({ key: u.key, observedAt: u.observedAt, usage: parseJsonOrNull(u.usageJson) })));
+      };
       repeat(RATE_LIMIT_SHARE_MS, adoptBlocks);
       void adoptBlocks().catch((err: unknown) => logger.warn('could not read shared rate limits', { error: err }));
       if (!config.backgroundJobs) {

@@ -132,11 +132,19 @@ export interface GraphHttpOptions {
    * the store can hold back too (see adoptBlocks).
    */
   onBlock?: (key: string, until: number) => void;
+  /**
+   * Told when Meta reports a key's usage ('app': X-App-Usage; an account id: its
+   * X-Business-Use-Case-Usage entries), when it changed or at least every 30 s, so other processes
+   * sharing the store slow down near the limit too (see adoptUsage).
+   */
+  onUsage?: (key: string, observedAt: number, usage: AppUsage | BucUsage[]) => void;
   /** Custom undici dispatcher options (tests); default keep-alive Agent. */
   agentOptions?: ConstructorParameters<typeof Agent>[0];
 }
 
 const CONNECT_PHASE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+/** A key's usage is shared again after this long even when Meta reports the same percentages. */
+const USAGE_RESHARE_MS = 30_000;
 /** Usage snapshots older than this no longer slow calls down. */
 const USAGE_STALE_MS = 60 * 60_000;
 /** The longest throttle taken from Meta's headers: a larger estimate is a broken or hostile answer, not a plan. */
@@ -294,6 +302,9 @@ export class GraphHttp {
   private readonly userAgent: string;
   private readonly onRequest?: (info: RequestInfo) => void;
   private readonly onBlock?: (key: string, until: number) => void;
+  private readonly onUsage?: (key: string, observedAt: number, usage: AppUsage | BucUsage[]) => void;
+  /** What was last shared per key: its percentages and when. */
+  private readonly sharedUsage = new Map<string, { figures: string; at: number }>();
   private readonly agent: Agent;
   private appUsage?: AppUsage;
   private readonly accountUsage: Record<string, BucUsage[]> = {};
@@ -318,6 +329,7 @@ export class GraphHttp {
     this.userAgent = opts.userAgent ?? 'instagram-mcp';
     this.onRequest = opts.onRequest;
     this.onBlock = opts.onBlock;
+    this.onUsage = opts.onUsage;
     this.agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 16, ...opts.agentOptions });
   }
 
@@ -449,13 +461,55 @@ export class GraphHttp {
     const at = this.clock.now();
     const rawApp = headers['x-app-usage'];
     const app = parseAppUsage(rawApp, at);
-    if (app) this.appUsage = app;
-    else if (rawApp) this.logger.debug('ignoring malformed X-App-Usage header');
+    if (app) {
+      this.appUsage = app;
+      this.share('app', app, [app.callCount, app.totalTime, app.totalCputime]);
+    } else if (rawApp) this.logger.debug('ignoring malformed X-App-Usage header');
     const rawBuc = headers['x-business-use-case-usage'];
     const buc = parseBucUsage(rawBuc, at);
-    if (buc) for (const [id, entries] of Object.entries(buc)) this.accountUsage[id] = entries;
-    else if (rawBuc) this.logger.debug('ignoring malformed X-Business-Use-Case-Usage header');
+    if (buc) {
+      for (const [id, entries] of Object.entries(buc)) {
+        this.accountUsage[id] = entries;
+        this.share(id, entries, entries.flatMap((e) => [e.type, e.callCount, e.totalTime, e.totalCputime, e.estimatedTimeToRegainAccessMin]));
+      }
+    } else if (rawBuc) this.logger.debug('ignoring malformed X-Business-Use-Case-Usage header');
     return buc;
+  }
+
+  private share(key: string, usage: AppUsage | BucUsage[], figures: Array<string | number>): void {
+    if (!this.onUsage) return;
+    const now = this.clock.now();
+    const text = figures.join(',');
+    const last = this.sharedUsage.get(key);
+    if (last && last.figures === text && now - last.at < USAGE_RESHARE_MS) return;
+    this.sharedUsage.set(key, { figures: text, at: now });
+    this.onUsage(key, now, usage);
+  }
+
+  /**
+   * Usage another process of this server saw (read from the shared store): adopted where it is newer
+   * than what this process saw itself, so the slow-down near Meta's limits applies here too. Entries
+   * that do not have the shape this class writes are ignored.
+   */
+  adoptUsage(entries: Array<{ key: string; observedAt: number; usage: unknown }>): void {
+    const isFigure = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+    for (const { key, observedAt, usage } of entries) {
+      if (key === 'app') {
+        const u = usage as Partial<AppUsage> | null;
+        if (!u || ![u.callCount, u.totalTime, u.totalCputime].every(isFigure)) continue;
+        if (this.appUsage && this.appUsage.at >= observedAt) continue;
+        this.appUsage = { callCount: u.callCount!, totalTime: u.totalTime!, totalCputime: u.totalCputime!, at: observedAt };
+        continue;
+      }
+      if (!Array.isArray(usage)) continue;
+      const list = (usage as Array<Partial<BucUsage> | null>).filter(
+        (e): e is BucUsage => !!e && typeof e.type === 'string' && [e.callCount, e.totalTime, e.totalCputime, e.estimatedTimeToRegainAccessMin].every(isFigure),
+      );
+      if (list.length === 0) continue;
+      const mine = this.accountUsage[key];
+      if (mine && Math.max(...mine.map((e) => e.at)) >= observedAt) continue;
+      this.accountUsage[key] = list.map((e) => ({ ...e, at: observedAt }));
+    }
   }
 
   private buildBody(req: GraphRequest, headers: Record<string, string>): string | Buffer | Readable | undefined {

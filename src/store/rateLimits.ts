@@ -1,7 +1,7 @@
 /** Meta's throttles, shared by the processes that share the store (see schema.ts, rate_limit_blocks). */
-import { gt, sql } from 'drizzle-orm';
+import { gt, gte, sql } from 'drizzle-orm';
 import type { RepoContext } from './context.js';
-import { rateLimitBlocks } from './schema.js';
+import { rateLimitBlocks, rateLimitUsage } from './schema.js';
 import type { SyncRateLimitsRepo } from './types.js';
 
 export function createRateLimitsRepo({ db, clock }: RepoContext): SyncRateLimitsRepo {
@@ -15,6 +15,15 @@ export function createRateLimitsRepo({ db, clock }: RepoContext): SyncRateLimits
     active(now) {
       const rows = db.select().from(rateLimitBlocks).where(gt(rateLimitBlocks.until, now)).all();
       return Object.fromEntries(rows.map((r) => [r.key, r.until]));
+    },
+    recordUsage(key, observedAt, usageJson) {
+      db.insert(rateLimitUsage)
+        .values({ key, observedAt, usageJson })
+        .onConflictDoUpdate({ target: rateLimitUsage.key, set: { observedAt, usageJson }, setWhere: sql`${rateLimitUsage.observedAt} <= excluded.observed_at` })
+        .run();
+    },
+    usageSince(since) {
+      return db.select().from(rateLimitUsage).where(gte(rateLimitUsage.observedAt, since)).all();
     },
   };
 }

@@ -239,6 +239,17 @@ export const rateLimitBlocks = sqliteTable('rate_limit_blocks', {
 });
 
 /**
+ * Meta's usage percentages (X-App-Usage, X-Business-Use-Case-Usage) as a process last saw them, per
+ * key ('app' or an account id), so every process sharing the store slows down near the limit, not only
+ * the one whose calls brought the header. Meta's data, not an owner's.
+ */
+export const rateLimitUsage = sqliteTable('rate_limit_usage', {
+  key: text('key').primaryKey(),
+  observedAt: integer('observed_at').notNull(),
+  usageJson: text('usage_json').notNull(),
+});
+
+/**
  * Durable time-based work (a scheduled post's start, insights captures, sweeps): one row per key,
  * claimed with a lease whose generation fences a holder that lost it (store/jobs.ts).
  */

@@ -371,6 +371,16 @@ export interface SyncRateLimitsRepo {
   block(key: string, until: number): void;
   /** The throttles still running at `now`, by key. */
   active(now: number): Record<string, number>;
+  /** Meta's usage for `key` as seen at `observedAt` (JSON); an older observation than the one kept is ignored (one made at the same time replaces it). */
+  recordUsage(key: string, observedAt: number, usageJson: string): void;
+  /** The usage observations made since `since`. */
+  usageSince(since: number): SharedUsage[];
+}
+
+export interface SharedUsage {
+  key: string;
+  observedAt: number;
+  usageJson: string;
 }
 
 export interface Store {

@@ -232,6 +232,13 @@ export const rateLimitBlocks = pgTable('rate_limit_blocks', {
   updatedAt: ms('updated_at').notNull(),
 });
 
+/** Meta's usage percentages as any replica last saw them (see ../schema.ts): Meta's data, no policy. */
+export const rateLimitUsage = pgTable('rate_limit_usage', {
+  key: text('key').primaryKey(),
+  observedAt: ms('observed_at').notNull(),
+  usageJson: text('usage_json').notNull(),
+});
+
 export const jobs = pgTable(
   'jobs',
   {

@@ -402,6 +402,43 @@ describe('rate limits and usage', () => {
     await b.http.close();
   });
 
+  it('shares the usage Meta reports and slows down for usage another process saw', async () => {
+    const told: Array<[string, number, unknown]> = [];
+    const a = makeHttp(stub, { onUsage: (key, at, usage) => told.push([key, at, usage]) });
+    const b = makeHttp(stub, { maxSlowDownMs: 4_000 });
+    const headersAt = (pct: number) => ({
+      'x-app-usage': JSON.stringify({ call_count: 10, total_time: 5, total_cputime: 2 }),
+      'x-business-use-case-usage': JSON.stringify({ '17841400000000001': [{ type: 'instagram', call_count: pct, total_time: 1, total_cputime: 1, estimated_time_to_regain_access: 0 }] }),
+    });
+    stub.handler = (_r, res) => sendJson(res, 200, { ok: true }, headersAt(95));
+    await a.http.request({ host: 'instagram_graph', method: 'GET', path: '/x', accountId: '17841400000000001' });
+    expect(told.map(([key]) => key).sort()).toEqual(['17841400000000001', 'app']);
+    const account = told.find(([key]) => key === '17841400000000001')!;
+    expect(account[2]).toEqual([expect.objectContaining({ type: 'instagram', callCount: 95 })]);
+    // The same figures again are not shared again (until 30 s have passed); changed ones are.
+    await a.http.request({ host: 'instagram_graph', method: 'GET', path: '/x', accountId: '17841400000000001' });
+    expect(told).toHaveLength(2);
+    stub.handler = (_r, res) => sendJson(res, 200, { ok: true }, headersAt(96));
+    await a.http.request({ host: 'instagram_graph', method: 'GET', path: '/x', accountId: '17841400000000001' });
+    expect(told.filter(([key]) => key === '17841400000000001')).toHaveLength(2);
+
+    // b never called Meta: it adopts the shared figures (through JSON, as from the store) and slows down for that account only.
+    expect(b.http.slowDownDelay('17841400000000001')).toBe(0);
+    b.http.adoptUsage(told.map(([key, at, usage]) => ({ key, observedAt: at, usage: JSON.parse(JSON.stringify(usage)) as unknown })));
+    expect(b.http.slowDownDelay('17841400000000001')).toBeGreaterThan(0);
+    expect(b.http.slowDownDelay('17841400000000002')).toBe(0);
+    expect(b.http.usage().accounts['17841400000000001']![0]!.callCount).toBe(96);
+    // Older than what b saw itself, or not the shape written: ignored.
+    b.http.adoptUsage([
+      { key: '17841400000000001', observedAt: 1, usage: [{ type: 'instagram', callCount: 1, totalTime: 1, totalCputime: 1, estimatedTimeToRegainAccessMin: 0 }] },
+      { key: 'app', observedAt: b.clock.now() + 1, usage: { callCount: 'lots' } },
+    ]);
+    expect(b.http.usage().accounts['17841400000000001']![0]!.callCount).toBe(96);
+    expect(b.http.usage().app!.callCount).toBe(10);
+    await a.http.close();
+    await b.http.close();
+  });
+
   it('waits a short estimated_time_to_regain_access then retries', async () => {
     let n = 0;
     stub.handler = (_r, res) =>

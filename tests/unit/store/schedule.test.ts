@@ -174,4 +174,18 @@ describeBackends('rateLimits', unavailable, (backend) => {
     expect(await store.rateLimits.active(now)).toEqual({ app: now + 120_000, [ACCOUNT]: now + 300_000 });
     expect(await store.rateLimits.active(now + 200_000)).toEqual({ [ACCOUNT]: now + 300_000 });
   });
+
+  it('keeps the newest usage observation per key and lists those made since a time', async () => {
+    const { store, clock } = await setup(backend);
+    const now = clock.now();
+    await store.rateLimits.recordUsage('app', now - 10_000, '{"callCount":40}');
+    await store.rateLimits.recordUsage(ACCOUNT, now - 5_000, '[{"type":"instagram","callCount":70}]');
+    // An older observation arriving late (another replica's) does not replace a newer one; a newer one does.
+    await store.rateLimits.recordUsage('app', now - 20_000, '{"callCount":10}');
+    await store.rateLimits.recordUsage(ACCOUNT, now, '[{"type":"instagram","callCount":85}]');
+    await store.rateLimits.recordUsage('17841400000000777', now - 7_200_000, '{"old":true}');
+    const since = (t: number) => store.rateLimits.usageSince(t).then((rows) => Object.fromEntries(rows.map((r) => [r.key, [r.observedAt, r.usageJson]])));
+    expect(await since(now - 3_600_000)).toEqual({ app: [now - 10_000, '{"callCount":40}'], [ACCOUNT]: [now, '[{"type":"instagram","callCount":85}]'] });
+    expect(await since(now - 1_000)).toEqual({ [ACCOUNT]: [now, '[{"type":"instagram","callCount":85}]'] });
+  });
 });

@@ -1,8 +1,8 @@
 /** Meta's throttles on PostgreSQL: the same behaviour as ../../rateLimits.ts (no owner's data: system scope). */
-import { gt, sql } from 'drizzle-orm';
+import { gt, gte, sql } from 'drizzle-orm';
 import type { RateLimitsRepo } from '../../types.js';
 import type { PgRepoContext } from '../context.js';
-import { rateLimitBlocks } from '../schema.js';
+import { rateLimitBlocks, rateLimitUsage } from '../schema.js';
 
 export function createPgRateLimitsRepo({ run, clock }: PgRepoContext): RateLimitsRepo {
   return {
@@ -17,6 +17,17 @@ export function createPgRateLimitsRepo({ run, clock }: PgRepoContext): RateLimit
     async active(now) {
       const rows = await run.asSystem((db) => db.select().from(rateLimitBlocks).where(gt(rateLimitBlocks.until, now)));
       return Object.fromEntries(rows.map((r) => [r.key, r.until]));
+    },
+    async recordUsage(key, observedAt, usageJson) {
+      await run.asSystem((db) =>
+        db
+          .insert(rateLimitUsage)
+          .values({ key, observedAt, usageJson })
+          .onConflictDoUpdate({ target: rateLimitUsage.key, set: { observedAt, usageJson }, setWhere: sql`${rateLimitUsage.observedAt} <= excluded.observed_at` }),
+      );
+    },
+    async usageSince(since) {
+      return run.asSystem((db) => db.select().from(rateLimitUsage).where(gte(rateLimitUsage.observedAt, since)));
     },
   };
 }

@@ -1,0 +1,5 @@
+CREATE TABLE `rate_limit_usage` (
+	`key` text PRIMARY KEY NOT NULL,
+	`observed_at` integer NOT NULL,
+	`usage_json` text NOT NULL
+);
