@@ -121,7 +121,9 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
     // So are Meta's usage percentages: every process slows down near the limit, not only the one told.
     onUsage: (key, at, usage) => void store.rateLimits.recordUsage(key, at, JSON.stringify(usage)).catch((err: unknown) => logger.warn('could not share rate-limit usage', { error: err })),
   });
-  const mediaHost = new MediaHost({ publicBaseUrl: config.publicUrl, clock, logger: logger.child({ component: 'media-host' }) });
+  // Hosted mode's replicas stand behind one address: whichever Instagram's fetch reaches serves a file
+  // another one handed out (the embedded processes share one listening port instead, transports/).
+  const mediaHost = new MediaHost({ publicBaseUrl: config.publicUrl, clock, logger: logger.child({ component: 'media-host' }), ...(hosted ? { registry: store.hostedFiles } : {}) });
   // The OAuth callback listener (transports/) and, in sandbox mode, the emulator playing the browser are handed in.
   const callbackListeners = new LocalCallbackListeners({ transport: config.transport, clock, logger: logger.child({ component: 'accounts' }) });
   const accounts = new AccountService({ config, clock, logger: logger.child({ component: 'accounts' }), store, graph, callbackListeners, sandboxLogin: sandbox });
@@ -168,7 +170,10 @@ export async function createApp(baseConfig: AppConfig, options: CreateAppOptions
           }),
         );
       };
-      repeat(60 * 1000, () => mediaHost.sweep());
+      repeat(60 * 1000, async () => {
+        mediaHost.sweep();
+        await mediaHost.sweepShared();
+      });
       const adoptBlocks = async () => {
         graph.adoptBlocks(await store.rateLimits.active(clock.now()));
         const usage = await store.rateLimits.usageSince(clock.now() - USAGE_ADOPT_WINDOW_MS);

@@ -28,6 +28,28 @@ export interface HostedMedia {
   fetchCount: number;
 }
 
+/** What another process needs to serve an item this one published: a file, never bytes in memory. */
+export interface SharedHostedMedia {
+  /** sha256 of the token, hex: the token itself is never stored. */
+  tokenHash: string;
+  name: string;
+  mimeType: string;
+  path: string;
+  identity: string;
+  expiresAt: number;
+}
+
+/**
+ * Where the processes sharing a store (hosted mode's replicas) tell each other what they host, so
+ * that any of them answers Instagram's fetch of a URL another one handed out, behind one address.
+ */
+export interface HostedMediaRegistry {
+  add(entry: SharedHostedMedia): Promise<void>;
+  find(tokenHash: string, now: number): Promise<SharedHostedMedia | undefined>;
+  remove(tokenHash: string): Promise<void>;
+  removeExpired(now: number): Promise<void>;
+}
+
 export interface MediaHostOptions {
   /** Public origin (optionally with a base path) that reaches this server, e.g. https://example.ngrok.app */
   publicBaseUrl: string | undefined;
@@ -42,6 +64,8 @@ export interface MediaHostOptions {
    */
   expireAfterFetchGraceMs?: number;
   logger?: Logger;
+  /** Shares file items with the other processes of this store (hosted mode). */
+  registry?: HostedMediaRegistry;
 }
 
 export interface PublishOptions {
@@ -111,9 +135,11 @@ export class MediaHost {
   private readonly graceMs: number;
   private readonly log: Logger;
   private readonly entries = new Map<string, Entry>();
+  private readonly registry: HostedMediaRegistry | undefined;
 
   constructor(opts: MediaHostOptions) {
     this.clock = opts.clock;
+    this.registry = opts.registry;
     this.prefix = normalisePrefix(opts.pathPrefix);
     this.ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
     this.graceMs = opts.expireAfterFetchGraceMs ?? DEFAULT_GRACE_MS;
@@ -212,6 +238,21 @@ export class MediaHost {
     return hosted;
   }
 
+  /**
+   * publish, and with a registry also told to the other processes before it returns, so whichever of
+   * them Instagram's fetch reaches can serve the file. A registry that fails leaves the item served
+   * here only (logged).
+   */
+  async publishShared(source: MediaSource, opts: PublishOptions): Promise<HostedMedia> {
+    const hosted = this.publish(source, opts);
+    const entry = this.registry ? this.lookup(hosted.token) : undefined;
+    if (entry?.source && 'path' in entry.source) {
+      const shared = { tokenHash: hashToken(hosted.token), name: entry.name, mimeType: entry.mimeType, path: entry.source.path, identity: entry.source.identity, expiresAt: hosted.expiresAt };
+      await this.registry!.add(shared).catch((err: unknown) => this.log.warn('could not share a hosted file with the other replicas; only this one serves it', { error: String(err) }));
+    }
+    return hosted;
+  }
+
   /** The live record for a token (its fetchCount and expiresAt update), while it is still tracked. */
   get(token: string): HostedMedia | undefined {
     return this.lookup(token)?.hosted;
@@ -224,6 +265,7 @@ export class MediaHost {
     entry.revoked = true;
     entry.source = undefined;
     entry.hosted.expiresAt = Math.min(entry.hosted.expiresAt, this.clock.now());
+    this.registry?.remove(hashToken(token)).catch((err: unknown) => this.log.warn('could not withdraw a shared hosted file', { error: String(err) }));
   }
 
   wasFetched(token: string): boolean {
@@ -236,6 +278,11 @@ export class MediaHost {
     for (const [key, entry] of this.entries) {
       if (entry.revoked || now >= entry.hosted.expiresAt) this.entries.delete(key);
     }
+  }
+
+  /** Drops the shared registry's expired items (any process may: they are everyone's). */
+  async sweepShared(): Promise<void> {
+    await this.registry?.removeExpired(this.clock.now());
   }
 
   handle(req: IncomingMessage, res: ServerResponse): boolean {
@@ -255,25 +302,58 @@ export class MediaHost {
     }
     const entry = this.active(rest);
     if (!entry) {
-      notFound(res);
+      if (this.registry) this.serveSharedFile(req, res, rest);
+      else notFound(res);
       return true;
     }
     const source = entry.source!;
-    if ('buffer' in source) {
-      this.serveBuffer(req, res, entry, source.buffer);
-    } else {
-      this.serveFile(req, res, entry, source).catch((err: unknown) => {
-        // A fetcher closing the connection early (common with ranged video reads) is not a failure.
-        const aborted = (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
-        this.log[aborted ? 'debug' : 'warn']('media serve failed', { ref: entry.hosted.token.slice(0, 6), error: String(err) });
-        if (!res.headersSent) notFound(res);
-        else res.destroy();
-      });
-    }
+    if ('buffer' in source) this.serveBuffer(req, res, entry, source.buffer);
+    else this.serveFileOrFail(req, res, entry, source);
     return true;
   }
 
   /* ---------------------------------------------------------------------------------------------- */
+
+  private serveFileOrFail(req: IncomingMessage, res: ServerResponse, entry: Entry, source: { path: string; identity: string }): void {
+    this.serveFile(req, res, entry, source).catch((err: unknown) => {
+      // A fetcher closing the connection early (common with ranged video reads) is not a failure.
+      const aborted = (err as NodeJS.ErrnoException | undefined)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+      this.log[aborted ? 'debug' : 'warn']('media serve failed', { ref: entry.hosted.token.slice(0, 6), error: String(err) });
+      if (!res.headersSent) notFound(res);
+      else res.destroy();
+    });
+  }
+
+  /**
+   * An item another process published (not known here): looked up in the registry on every request,
+   * so a withdrawal there stops it at once, and served from its file under the same identity check.
+   */
+  private serveSharedFile(req: IncomingMessage, res: ServerResponse, name: string): void {
+    const m = TOKEN_RE.exec(name);
+    if (!m) return void notFound(res);
+    const token = m[1]!;
+    const now = this.clock.now();
+    this.registry!.find(hashToken(token), now).then(
+      (shared) => {
+        if (!shared || shared.name !== name || now >= shared.expiresAt) return void notFound(res);
+        const entry: Entry = {
+          hosted: { token, url: '', expiresAt: shared.expiresAt, fetchCount: 0 },
+          tokenBytes: Buffer.from(token),
+          name,
+          mimeType: shared.mimeType,
+          source: { path: shared.path, identity: shared.identity },
+          createdAt: now,
+          expireAfterFetch: false,
+          revoked: false,
+        };
+        this.serveFileOrFail(req, res, entry, { path: shared.path, identity: shared.identity });
+      },
+      (err: unknown) => {
+        this.log.warn('could not look up a shared hosted file', { error: String(err) });
+        if (!res.headersSent) notFound(res);
+      },
+    );
+  }
 
   private lookup(token: string): Entry | undefined {
     if (typeof token !== 'string' || token.length !== 43) return undefined;

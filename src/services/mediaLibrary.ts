@@ -625,7 +625,7 @@ export class MediaLibrary {
     const record = media.referenceId ? (await this.o.store.media.getById(media.referenceId)) : undefined;
     const identity = record?.localPath === media.path ? record?.fileIdentity : undefined;
     try {
-      const hosted = this.o.mediaHost.publish({ path: media.path!, identity }, { mimeType: media.mimeType ?? 'application/octet-stream', fileName: media.label, expireAfterFetch: true });
+      const hosted = await this.o.mediaHost.publishShared({ path: media.path!, identity }, { mimeType: media.mimeType ?? 'application/octet-stream', fileName: media.label, expireAfterFetch: true });
       return { url: hosted.url, token: hosted.token };
     } catch (err) {
       if (err instanceof MediaHostNotConfiguredError) throw new AppError('public_url_required', err.message);

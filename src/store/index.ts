@@ -22,6 +22,7 @@ import { createPostScheduleRepo } from './postSchedule.js';
 import { createPostsRepo } from './posts.js';
 import { createUnlinkedFacebookPagesRepo } from './unlinkedFacebookPages.js';
 import { createRateLimitsRepo } from './rateLimits.js';
+import { createHostedFilesRepo } from './hostedFiles.js';
 import type { Store } from './types.js';
 import { SqliteGate } from './gate.js';
 import { sqliteBinding } from './sqliteBinding.js';
@@ -111,6 +112,7 @@ export function openStore(opts: StoreOptions): Store {
       hashtagSearches: gate.wrap(createHashtagSearchesRepo(ctx)),
       unlinkedFacebookPages: gate.wrap(createUnlinkedFacebookPagesRepo(ctx)),
       rateLimits: gate.wrap(createRateLimitsRepo(ctx)),
+      hostedFiles: gate.wrap(createHostedFilesRepo(ctx)),
       transaction: (fn) => gate.transaction(fn),
       integrityCheck: () =>
         gate.call(() => {

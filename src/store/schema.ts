@@ -297,3 +297,16 @@ export const insightSnapshots = sqliteTable(
   },
   (t) => [uniqueIndex('insight_snapshots_media_label_uq').on(t.mediaId, t.label), index('insight_snapshots_owner_media_idx').on(t.owner, t.mediaId)],
 );
+
+/**
+ * Files a process hosts for Instagram to fetch (media/host.ts), by token hash, so that another process
+ * sharing the store serves the URL when the fetch reaches it (replicas behind one address).
+ */
+export const hostedFiles = sqliteTable('hosted_files', {
+  tokenHash: text('token_hash').primaryKey(),
+  name: text('name').notNull(),
+  mimeType: text('mime_type').notNull(),
+  path: text('path').notNull(),
+  identity: text('identity').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});

@@ -30,6 +30,7 @@ export type AuditRepo = Async<SyncAuditRepo>;
 export type HashtagSearchesRepo = Async<SyncHashtagSearchesRepo>;
 export type UnlinkedFacebookPagesRepo = Async<SyncUnlinkedFacebookPagesRepo>;
 export type RateLimitsRepo = Async<SyncRateLimitsRepo>;
+export type HostedFilesRepo = Async<SyncHostedFilesRepo>;
 export type { SyncJobsRepo, SyncPostScheduleRepo, SyncInsightSnapshotsRepo };
 
 export type { ChildContainer, ChildState, ContainerMeta, FirstCommentResult, PostInput, PostRuntime, PostRuntimePatch, PostSettings, StoredMedia } from './postData.js';
@@ -377,6 +378,24 @@ export interface SyncRateLimitsRepo {
   usageSince(since: number): SharedUsage[];
 }
 
+/** A file one process hosts for Instagram to fetch, so another can serve it (see media/host.ts). */
+export interface HostedFileRecord {
+  tokenHash: string;
+  name: string;
+  mimeType: string;
+  path: string;
+  identity: string;
+  expiresAt: number;
+}
+
+export interface SyncHostedFilesRepo {
+  add(entry: HostedFileRecord): void;
+  /** The entry, while it has not expired at `now`. */
+  find(tokenHash: string, now: number): HostedFileRecord | undefined;
+  remove(tokenHash: string): void;
+  removeExpired(now: number): void;
+}
+
 export interface SharedUsage {
   key: string;
   observedAt: number;
@@ -396,6 +415,7 @@ export interface Store {
   hashtagSearches: HashtagSearchesRepo;
   unlinkedFacebookPages: UnlinkedFacebookPagesRepo;
   rateLimits: RateLimitsRepo;
+  hostedFiles: HostedFilesRepo;
   /**
    * Runs `fn` as one transaction: every store call it awaits is inside it, and no other call of this
    * process runs in between (SQLite: BEGIN IMMEDIATE with the other calls held at the gate; nested

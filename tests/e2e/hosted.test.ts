@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -280,4 +280,42 @@ describe.skipIf(unavailable !== null || !existsSync(builtEntry))('hosted mode sp
     expect(publishedOf('Left to the worker')).toHaveLength(1);
     await alice.close();
   }, 180_000);
+
+  it("serves a local file one replica hands to Instagram from another replica, as behind one address", async () => {
+    const token = randomBytes(24).toString('hex');
+    const mediaDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-hosted-files-'));
+    writeFileSync(path.join(mediaDir, 'rye.jpg'), makeJpeg(1080, 1350, 4096));
+    const [portA, portB] = [await freePort(), await freePort()];
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      ...emulatorEnv(emulator),
+      INSTAGRAM_MCP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      INSTAGRAM_MCP_DATABASE_URL: database.url,
+      INSTAGRAM_MCP_DATABASE_POOL: '4',
+      INSTAGRAM_MCP_HTTP_TOKENS: `carol=${token}`,
+      INSTAGRAM_MCP_MEDIA_DIRS: mediaDir,
+      INSTAGRAM_MCP_LOG_LEVEL: 'info',
+    };
+    // Each replica's public URL is the other one: Instagram's fetch never reaches the replica that published.
+    const a = await startReplica({ ...env, INSTAGRAM_MCP_PUBLIC_URL: `http://127.0.0.1:${portB}` }, portA);
+    processes.push(a);
+    const b = await startReplica({ ...env, INSTAGRAM_MCP_PUBLIC_URL: `http://127.0.0.1:${portA}` }, portB);
+    processes.push(b);
+    try {
+      const carol = await roundRobinClient([a], token, []);
+      const login = await call(carol, 'instagram_authenticate', { access_token: emulator.issueToken({ userId: emulator.users.instagramCreator.id, loginType: 'instagram', lifetime: 'long' }) });
+      expect(login.isError, login.text).toBe(false);
+      const created = await call(carol, 'instagram_create_post', { media: path.join(mediaDir, 'rye.jpg'), caption: 'Served by the other replica', wait_seconds: 60 });
+      expect(created.isError, created.text).toBe(false);
+      expect(created.data.state).toBe('completed');
+      expect(emulator.publishedMedia(emulator.users.instagramCreator.id).filter((m) => m.caption === 'Served by the other replica')).toHaveLength(1);
+      // The fetch was answered by b (a's URL points there), from the shared registry.
+      expect(b.stderr.join('')).toMatch(/media fetched/);
+      expect(a.stderr.join('')).not.toMatch(/media fetched/);
+      await carol.close();
+    } finally {
+      rmSync(mediaDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -298,3 +298,16 @@ export const OWNER_TABLES = [
   'jobs',
   'insight_snapshots',
 ] as const;
+
+/**
+ * Files a replica hosts for Instagram to fetch (see ../schema.ts): reached by an unguessable token from
+ * Instagram's anonymous fetch, so no owner scope and no policy; the token itself is never stored.
+ */
+export const hostedFiles = pgTable('hosted_files', {
+  tokenHash: text('token_hash').primaryKey(),
+  name: text('name').notNull(),
+  mimeType: text('mime_type').notNull(),
+  path: text('path').notNull(),
+  identity: text('identity').notNull(),
+  expiresAt: ms('expires_at').notNull(),
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -299,5 +300,59 @@ describe('MediaHost and files swapped after their check', () => {
     const some = await fetch(local(hosted.url), { headers: { Range: 'bytes=5000-6000,0-1' } });
     expect(some.status).toBe(200); // one satisfiable range of several: the whole body (no multipart)
     await some.arrayBuffer();
+  });
+});
+
+describe('MediaHost with a shared registry (hosted mode replicas)', () => {
+  it('serves a file another host published, with Range, until that host withdraws it or it expires; never bytes in memory', async () => {
+    const { openStore } = await import('../../../src/store/index.js');
+    const { TokenVault } = await import('../../../src/store/vault.js');
+    const { randomBytes } = await import('node:crypto');
+    const store = openStore({ file: ':memory:', vault: new TokenVault(randomBytes(32)), clock });
+    const publisher = new MediaHost({ publicBaseUrl: PUBLIC, clock, registry: store.hostedFiles });
+    const other = new MediaHost({ publicBaseUrl: PUBLIC, clock, registry: store.hostedFiles });
+    const alone = new MediaHost({ publicBaseUrl: PUBLIC, clock });
+    const servers = await Promise.all(
+      [other, alone].map(async (h) => {
+        const s = createServer((req, res) => void h.handle(req, res));
+        await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+        return { s, origin: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
+      }),
+    );
+    const at = (i: number, url: string) => url.replace(PUBLIC, servers[i]!.origin);
+    try {
+      const hosted = await publisher.publishShared({ path: file }, { mimeType: 'image/jpeg' });
+      const whole = await fetch(at(0, hosted.url));
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get('content-type')).toBe('image/jpeg');
+      expect(Buffer.from(await whole.arrayBuffer()).equals(bytes)).toBe(true);
+      const part = await fetch(at(0, hosted.url), { headers: { Range: 'bytes=10-19' } });
+      expect(part.status).toBe(206);
+      expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(10, 20))).toBe(true);
+      // A host without the registry knows nothing of it; a wrong extension or token is not it.
+      expect((await fetch(at(1, hosted.url))).status).toBe(404);
+      expect((await fetch(at(0, hosted.url.replace(/\.jpg$/, '.png')))).status).toBe(404);
+      expect((await fetch(at(0, hosted.url.replace(/\/[A-Za-z0-9_-]{43}/, `/${'A'.repeat(43)}`)))).status).toBe(404);
+
+      // Withdrawn by its publisher: gone everywhere at once.
+      publisher.revoke(hosted.token);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await fetch(at(0, hosted.url))).status).toBe(404);
+
+      // Expired: gone, and swept from the registry.
+      const later = await publisher.publishShared({ path: file }, { mimeType: 'image/jpeg' });
+      expect((await fetch(at(0, later.url))).status).toBe(200);
+      clock.advance(60 * 60 * 1000);
+      expect((await fetch(at(0, later.url))).status).toBe(404);
+      await other.sweepShared();
+      expect(await store.hostedFiles.find(createHash('sha256').update(later.token).digest('hex'), 0)).toBeUndefined();
+
+      // Bytes in memory are not shared (no other process could read them).
+      const inMemory = await publisher.publishShared({ buffer: bytes }, { mimeType: 'image/jpeg' });
+      expect((await fetch(at(0, inMemory.url))).status).toBe(404);
+    } finally {
+      for (const { s } of servers) await new Promise((resolve) => s.close(resolve));
+      await store.close();
+    }
   });
 });

@@ -189,3 +189,22 @@ describeBackends('rateLimits', unavailable, (backend) => {
     expect(await since(now - 1_000)).toEqual({ [ACCOUNT]: [now, '[{"type":"instagram","callCount":85}]'] });
   });
 });
+
+describeBackends('hostedFiles', unavailable, (backend) => {
+  it('finds an entry until it expires or is removed, and removes the expired ones', async () => {
+    const { store, clock } = await setup(backend);
+    const now = clock.now();
+    const entry = (tokenHash: string, expiresAt: number) => ({ tokenHash, name: `${tokenHash}.jpg`, mimeType: 'image/jpeg', path: `/uploads/${tokenHash}`, identity: '1:2:3:4', expiresAt });
+    await store.hostedFiles.add(entry('a'.repeat(64), now + 60_000));
+    await store.hostedFiles.add(entry('b'.repeat(64), now + 1_000));
+    // The same token twice keeps the first (tokens are random: a second add is a replay).
+    await store.hostedFiles.add({ ...entry('a'.repeat(64), now + 120_000), path: '/elsewhere' });
+    expect(await store.hostedFiles.find('a'.repeat(64), now)).toEqual(entry('a'.repeat(64), now + 60_000));
+    expect(await store.hostedFiles.find('b'.repeat(64), now + 1_000)).toBeUndefined();
+    expect(await store.hostedFiles.find('c'.repeat(64), now)).toBeUndefined();
+    await store.hostedFiles.removeExpired(now + 1_000);
+    expect(await store.hostedFiles.find('b'.repeat(64), now)).toBeUndefined();
+    await store.hostedFiles.remove('a'.repeat(64));
+    expect(await store.hostedFiles.find('a'.repeat(64), now)).toBeUndefined();
+  });
+});
