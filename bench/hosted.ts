@@ -3,7 +3,7 @@
  * of a cheap read tool (instagram_accounts), against the built server in three set-ups measured in
  * the same run: three hosted replicas on one PostgreSQL database with every request sent to the next
  * replica (no affinity), one hosted replica, and the embedded single process (SQLite, stateful HTTP).
- * Needs the build (dist/) and a PostgreSQL server (INSTAGRAM_MCP_BENCH_PG_URL, default the machine's);
+ * Needs the build (dist/) and a PostgreSQL server (INSTAGRAM_MCP_TEST_PG_URL, default the machine's);
  * without them the figure is skipped with the reason.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createEmulator, serverSettingsFor } from '../src/emulator/index.js';
-import { createBenchDatabase } from './pgDatabase.js';
+import { createTestDatabase, postgresUnavailable } from '../tests/helpers/postgres.js';
 
 const builtEntry = path.resolve(import.meta.dirname, '../dist/index.js');
 
@@ -102,8 +102,9 @@ async function load(label: string, ports: number[], token: string, sessions: num
 
 export async function benchHostedSessions(sessions = 200, callsPerSession = 5): Promise<HostedBench> {
   if (!existsSync(builtEntry)) return { sessions, callsPerSession, modes: [], skipped: 'no build (run npm run build first)' };
-  const database = await createBenchDatabase();
-  if ('unavailable' in database) return { sessions, callsPerSession, modes: [], skipped: database.unavailable };
+  const unavailable = await postgresUnavailable('bench hosted');
+  if (unavailable !== null) return { sessions, callsPerSession, modes: [], skipped: `PostgreSQL does not answer (${unavailable})` };
+  const database = await createTestDatabase();
   const emulator = createEmulator({});
   await emulator.start(0, '127.0.0.1');
   const token = randomBytes(24).toString('hex');

@@ -30,7 +30,7 @@ import { createLogger } from '../src/log.js';
 import { createServer } from '../src/server.js';
 import { startHttpServer } from '../src/transports/http.js';
 import { makeJpeg, makeMp4, startFileServer } from '../tests/unit/emulator/fixtures.js';
-import { createBenchDatabase, type BenchDatabase } from './pgDatabase.js';
+import { createTestDatabase, postgresUnavailable, type TestDatabase } from '../tests/helpers/postgres.js';
 import { benchEnv, quantile, UNLIMITED } from './setup.js';
 
 const MINUTE = 60 * 1000;
@@ -145,21 +145,21 @@ function clientFor(app: App, owner: string): Promise<{ call: Call; close(): Prom
 }
 
 /** now() for the bench role: the virtual time the bench last wrote. */
-async function installVirtualNow(database: BenchDatabase, start: number): Promise<pg.Client> {
+async function installVirtualNow(database: TestDatabase, start: number): Promise<pg.Client> {
   const admin = new pg.Client({ connectionString: database.adminUrl });
   await admin.connect();
   await admin.query(`create schema ${CLOCK_SCHEMA}`);
   await admin.query(`create table ${CLOCK_SCHEMA}.current (t timestamptz not null)`);
   await admin.query(`insert into ${CLOCK_SCHEMA}.current values (to_timestamp($1::float8 / 1000))`, [start]);
   await admin.query(`create function ${CLOCK_SCHEMA}.now() returns timestamptz language sql stable as 'select t from ${CLOCK_SCHEMA}.current'`);
-  await admin.query(`grant usage on schema ${CLOCK_SCHEMA} to ${database.name}`);
-  await admin.query(`grant select on ${CLOCK_SCHEMA}.current to ${database.name}`);
+  await admin.query(`grant usage on schema ${CLOCK_SCHEMA} to ${database.role}`);
+  await admin.query(`grant select on ${CLOCK_SCHEMA}.current to ${database.role}`);
   // public first, so that tables are still created and found there; then the clock; pg_catalog last.
-  await admin.query(`alter role ${database.name} set search_path = public, ${CLOCK_SCHEMA}, pg_catalog`);
+  await admin.query(`alter role ${database.role} set search_path = public, ${CLOCK_SCHEMA}, pg_catalog`);
   return admin;
 }
 
-async function runMode(kind: 'embedded' | 'hosted', posts: number, accounts: number, owners: number, database?: BenchDatabase): Promise<ScaleMode> {
+async function runMode(kind: 'embedded' | 'hosted', posts: number, accounts: number, owners: number, database?: TestDatabase): Promise<ScaleMode> {
   const clock = new DrivenClock();
   let steps = 0;
   const emulator = createEmulator({ clock, ...UNLIMITED, processing: { imageMs: 3000, videoMs: 40_000 } });
@@ -276,8 +276,9 @@ export async function benchScheduledScale(posts = Number(process.env.INSTAGRAM_M
   const accounts = Math.max(1, Math.round(posts / 10));
   const owners = Math.max(1, Math.round(accounts / 10));
   const modes: ScaleMode[] = [await runMode('embedded', posts, accounts, owners)];
-  const database = await createBenchDatabase();
-  if ('unavailable' in database) return { posts, accounts, owners, modes, skipped: `hosted mode: ${database.unavailable}` };
+  const unavailable = await postgresUnavailable('bench scheduled-scale');
+  if (unavailable !== null) return { posts, accounts, owners, modes, skipped: `hosted mode: PostgreSQL does not answer (${unavailable})` };
+  const database = await createTestDatabase();
   try {
     modes.push(await runMode('hosted', posts, accounts, owners, database));
   } finally {

@@ -30,6 +30,25 @@ interface Replica {
   stderr: string[];
 }
 
+/** One encryption key per deployment (its database), as every replica of it must have. */
+const deploymentKeys = new Map<string, string>();
+const keyOf = (database: TestDatabase) => deploymentKeys.get(database.url) ?? deploymentKeys.set(database.url, randomBytes(32).toString('hex')).get(database.url)!;
+
+/** What every replica of one deployment is given: the emulator's hosts, one key, one database, the tokens. */
+function deploymentEnv(emulator: Emulator, database: TestDatabase, tokens: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    ...emulatorEnv(emulator),
+    INSTAGRAM_MCP_ENCRYPTION_KEY: keyOf(database),
+    INSTAGRAM_MCP_DATABASE_URL: database.url,
+    INSTAGRAM_MCP_DATABASE_POOL: '4',
+    INSTAGRAM_MCP_HTTP_TOKENS: tokens,
+    INSTAGRAM_MCP_LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
+
 async function startReplica(env: Record<string, string>, port?: number): Promise<Replica> {
   port ??= await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-replica-'));
@@ -89,17 +108,7 @@ describe.skipIf(unavailable !== null || !existsSync(builtEntry))('hosted mode: t
     await emulator.start(0, '127.0.0.1');
     files = await startFileServer({ '/bread.jpg': makeJpeg(1080, 1080) });
     mediaDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-hosted-media-'));
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...emulatorEnv(emulator),
-      INSTAGRAM_MCP_MEDIA_DIRS: mediaDir,
-      INSTAGRAM_MCP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      INSTAGRAM_MCP_DATABASE_URL: database.url,
-      INSTAGRAM_MCP_DATABASE_POOL: '4',
-      INSTAGRAM_MCP_HTTP_TOKENS: `alice=${tokens.alice},bob=${tokens.bob}`,
-      INSTAGRAM_MCP_LOG_LEVEL: 'info',
-    };
+    const env = deploymentEnv(emulator, database, `alice=${tokens.alice},bob=${tokens.bob}`, { INSTAGRAM_MCP_MEDIA_DIRS: mediaDir });
     replicaEnv = env;
     // Started together: they race for the migrations, which the advisory lock serialises.
     replicas.push(...(await Promise.all([startReplica(env), startReplica(env), startReplica(env)])));
@@ -226,17 +235,7 @@ describe.skipIf(unavailable !== null || !existsSync(builtEntry))('hosted mode sp
 
   it('serving replicas (INSTAGRAM_MCP_BACKGROUND_JOBS=0) publish now but leave scheduled posts to the worker, which publishes each once', async () => {
     const token = randomBytes(24).toString('hex');
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...emulatorEnv(emulator),
-      INSTAGRAM_MCP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      INSTAGRAM_MCP_DATABASE_URL: database.url,
-      INSTAGRAM_MCP_DATABASE_POOL: '4',
-      INSTAGRAM_MCP_HTTP_TOKENS: `alice=${token}`,
-      INSTAGRAM_MCP_BACKGROUND_JOBS: '0',
-      INSTAGRAM_MCP_LOG_LEVEL: 'info',
-    };
+    const env = deploymentEnv(emulator, database, `alice=${token}`, { INSTAGRAM_MCP_BACKGROUND_JOBS: '0' });
     const serving = await Promise.all([startReplica(env), startReplica(env)]);
     processes.push(...serving);
     // Said once background work would start (just after the replica says it listens).
@@ -286,17 +285,7 @@ describe.skipIf(unavailable !== null || !existsSync(builtEntry))('hosted mode sp
     const mediaDir = mkdtempSync(path.join(os.tmpdir(), 'igmcp-hosted-files-'));
     writeFileSync(path.join(mediaDir, 'rye.jpg'), makeJpeg(1080, 1350, 4096));
     const [portA, portB] = [await freePort(), await freePort()];
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      ...emulatorEnv(emulator),
-      INSTAGRAM_MCP_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      INSTAGRAM_MCP_DATABASE_URL: database.url,
-      INSTAGRAM_MCP_DATABASE_POOL: '4',
-      INSTAGRAM_MCP_HTTP_TOKENS: `carol=${token}`,
-      INSTAGRAM_MCP_MEDIA_DIRS: mediaDir,
-      INSTAGRAM_MCP_LOG_LEVEL: 'info',
-    };
+    const env = deploymentEnv(emulator, database, `carol=${token}`, { INSTAGRAM_MCP_MEDIA_DIRS: mediaDir });
     // Each replica's public URL is the other one: Instagram's fetch never reaches the replica that published.
     const a = await startReplica({ ...env, INSTAGRAM_MCP_PUBLIC_URL: `http://127.0.0.1:${portB}` }, portA);
     processes.push(a);
