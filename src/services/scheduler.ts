@@ -40,7 +40,7 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
     const { jobs, publisher, accounts, library, store, clock, insightsHistory } = deps;
     jobs.handle(START_DUE, async () => {
-      const next = await publisher.startDue();
+      const next = await publisher.startDue(START_SWEEP_MS);
       return { runAgainAt: Math.min(next ?? Infinity, clock.now() + START_SWEEP_MS) };
     });
     jobs.handle(REFRESH_TOKENS, async () => {

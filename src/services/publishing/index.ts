@@ -263,11 +263,13 @@ export class Publisher {
     return { from, to, timeZone, days: [...days.values()] };
   }
 
-  /** Starts the scheduled posts whose containers are due; the next time one is due (null when none waits). */
-  async startDue(): Promise<number | null> {
+  /** Starts the scheduled posts whose containers are due; when the next one within `lookAheadMs` is due (null when none is). */
+  async startDue(lookAheadMs: number): Promise<number | null> {
     const now = this.clock.now();
     let next: number | null = null;
-    for (const post of (await this.store.schedule.listScheduledUntil(now + VIDEO_LEAD_MS + 24 * 60 * 60 * 1000))) {
+    // Only the posts that start within the look-ahead: the sweep runs again by then anyway, and reading
+    // a day of posts on every run made it quadratic in the posts scheduled.
+    for (const post of (await this.store.schedule.listScheduledUntil(now + VIDEO_LEAD_MS + lookAheadMs))) {
       if (this.runner.isClosing) break;
       const due = startAt(post);
       if (due <= now) {
