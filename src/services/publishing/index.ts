@@ -89,36 +89,11 @@ export class Publisher {
     const fingerprint = await contentFingerprint(account.id, plan, (m) => library.openForUpload(m));
     const guarded = !request.idempotencyKey && !request.allowDuplicate;
 
-    let post: PostRecord;
-    try {
-      const stored = await store.transaction(async (): Promise<{ duplicate: PostRecord } | { created: PostRecord }> => {
-        const duplicate = guarded ? await findRecentDuplicate(store, caller.owner, account.id, fingerprint, this.clock.now()) : undefined;
-        if (duplicate) return { duplicate };
-        const created = await store.posts.create({
-          owner: caller.owner,
-          accountId: account.id,
-          idempotencyKey: plan.idempotencyKey,
-          kind: plan.kind,
-          caption: plan.caption,
-          settings: { ...plan.settings, fingerprint },
-          inputs: plan.inputs,
-        });
-        await library.markUsed(plan.media, created.id);
-        await store.audit.record({
-          owner: caller.owner,
-          agent: caller.agent,
-          accountId: account.id,
-          action: 'post.created',
-          detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey },
-        });
-        return { created };
-      });
-      if ('duplicate' in stored) return await this.replay(stored.duplicate, wait, 'duplicate');
-      post = stored.created;
-    } catch (err) {
-      if (err instanceof DuplicateIdempotencyKeyError) return this.replay(err.existing, wait);
-      throw err;
-    }
+    const stored = await this.createOnce(caller, account, plan, fingerprint, guarded, {
+      audit: (created) => ({ action: 'post.created', detail: { post_id: created.id, kind: plan.kind, items: plan.inputs.length, idempotency_key: plan.idempotencyKey } }),
+    });
+    if ('existing' in stored) return this.replay(stored.existing, wait, stored.reason);
+    const post = stored.created;
     this.logger.info('post created', { post: post.id, kind: plan.kind, account: account.id, items: plan.inputs.length });
     await this.runner.ensure(post, quotaGate);
     try {
@@ -142,11 +117,41 @@ export class Publisher {
     if (!schedule.whenQuotaAllows) await this.checkQuotaAt(caller, account, schedule.publishAt);
     const fingerprint = await contentFingerprint(account.id, plan, (m) => library.openForUpload(m));
     const guarded = !request.idempotencyKey && !request.allowDuplicate;
-    let post: PostRecord;
+    const stored = await this.createOnce(caller, account, plan, fingerprint, guarded, {
+      publishAt: schedule.publishAt,
+      moveOn: (created) =>
+        transition({ store, clock }, created, 'scheduled', {
+          runtime: { schedule: { graceMs: schedule.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? false } },
+        }),
+      audit: (created) => ({ action: 'post.scheduled', detail: { post_id: created.id, kind: plan.kind, publish_at: new Date(schedule.publishAt).toISOString() } }),
+    });
+    if ('existing' in stored) return this.replay(stored.existing, { waitMs: 0 }, stored.reason);
+    const post = stored.created;
+    this.logger.info('post scheduled', { post: post.id, kind: plan.kind, account: account.id, publishAt: new Date(schedule.publishAt).toISOString() });
+    this.wakeScheduler(startAt(post));
+    const view = await this.waitAndView(post.id, { waitMs: 0 }, false);
+    const note = notes.filter(Boolean).join(' ');
+    return note ? { ...view, note: view.note ? `${view.note} ${note}` : note } : view;
+  }
+
+  /**
+   * Stores a new post, once, in one transaction with its media marked used and its audit entry: a
+   * recent identical post (when not guarded by an idempotency key or allow_duplicate) or the post an
+   * idempotency key already made is returned instead. `moveOn` takes the new post further (to scheduled) in the same transaction.
+   */
+  private async createOnce(
+    caller: Caller,
+    account: AccountRecord,
+    plan: Awaited<ReturnType<typeof planPost>>,
+    fingerprint: string,
+    guarded: boolean,
+    o: { publishAt?: number; moveOn?: (created: PostRecord) => Promise<PostRecord>; audit: (created: PostRecord) => { action: string; detail: Record<string, unknown> } },
+  ): Promise<{ created: PostRecord } | { existing: PostRecord; reason?: 'duplicate' }> {
+    const { store, library } = this;
     try {
-      const stored = await store.transaction(async (): Promise<{ duplicate: PostRecord } | { created: PostRecord }> => {
-        const duplicate = guarded ? await findRecentDuplicate(store, caller.owner, account.id, fingerprint, now) : undefined;
-        if (duplicate) return { duplicate };
+      return await store.transaction(async () => {
+        const duplicate = guarded ? await findRecentDuplicate(store, caller.owner, account.id, fingerprint, this.clock.now()) : undefined;
+        if (duplicate) return { existing: duplicate, reason: 'duplicate' as const };
         const created = await store.posts.create({
           owner: caller.owner,
           accountId: account.id,
@@ -155,32 +160,17 @@ export class Publisher {
           caption: plan.caption,
           settings: { ...plan.settings, fingerprint },
           inputs: plan.inputs,
-          publishAt: schedule.publishAt,
+          publishAt: o.publishAt,
         });
-        const scheduled = await transition({ store, clock }, created, 'scheduled', {
-          runtime: { schedule: { graceMs: schedule.graceMs ?? DEFAULT_GRACE_MS, whenQuotaAllows: schedule.whenQuotaAllows ?? false } },
-        });
+        const moved = o.moveOn ? await o.moveOn(created) : created;
         await library.markUsed(plan.media, created.id);
-        await store.audit.record({
-          owner: caller.owner,
-          agent: caller.agent,
-          accountId: account.id,
-          action: 'post.scheduled',
-          detail: { post_id: created.id, kind: plan.kind, publish_at: new Date(schedule.publishAt).toISOString() },
-        });
-        return { created: scheduled };
+        await store.audit.record({ owner: caller.owner, agent: caller.agent, accountId: account.id, ...o.audit(created) });
+        return { created: moved };
       });
-      if ('duplicate' in stored) return await this.replay(stored.duplicate, { waitMs: 0 }, 'duplicate');
-      post = stored.created;
     } catch (err) {
-      if (err instanceof DuplicateIdempotencyKeyError) return this.replay(err.existing, { waitMs: 0 });
+      if (err instanceof DuplicateIdempotencyKeyError) return { existing: err.existing };
       throw err;
     }
-    this.logger.info('post scheduled', { post: post.id, kind: plan.kind, account: account.id, publishAt: new Date(schedule.publishAt).toISOString() });
-    this.wakeScheduler(startAt(post));
-    const view = await this.waitAndView(post.id, { waitMs: 0 }, false);
-    const note = notes.filter(Boolean).join(' ');
-    return note ? { ...view, note: view.note ? `${view.note} ${note}` : note } : view;
   }
 
   private async checkQuotaAt(caller: Caller, account: AccountRecord, at: number, excludePostId?: string): Promise<void> {
