@@ -23,6 +23,7 @@ import { createPostsRepo } from './posts.js';
 import { createUnlinkedFacebookPagesRepo } from './unlinkedFacebookPages.js';
 import { createRateLimitsRepo } from './rateLimits.js';
 import { createHostedFilesRepo } from './hostedFiles.js';
+import { createAuthRecordsRepo } from './authRecords.js';
 import type { Store } from './types.js';
 import { SqliteGate } from './gate.js';
 import { sqliteBinding } from './sqliteBinding.js';
@@ -113,6 +114,7 @@ export function openStore(opts: StoreOptions): Store {
       unlinkedFacebookPages: gate.wrap(createUnlinkedFacebookPagesRepo(ctx)),
       rateLimits: gate.wrap(createRateLimitsRepo(ctx)),
       hostedFiles: gate.wrap(createHostedFilesRepo(ctx)),
+      authRecords: gate.wrap(createAuthRecordsRepo(ctx)),
       transaction: (fn) => gate.transaction(fn),
       integrityCheck: () =>
         gate.call(() => {

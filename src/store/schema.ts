@@ -310,3 +310,29 @@ export const hostedFiles = sqliteTable('hosted_files', {
   identity: text('identity').notNull(),
   expiresAt: integer('expires_at').notNull(),
 });
+
+/**
+ * The state of the built-in OAuth authorization server: oidc-provider's adapter records (by model name
+ * in `kind`), our invites and the signing keys. Ids, uids and user codes are kept only as SHA-256 hex
+ * (for opaque tokens the id is the token itself); the payload only as TokenVault ciphertext.
+ */
+export const authRecords = sqliteTable(
+  'auth_records',
+  {
+    kind: text('kind').notNull(),
+    idHash: text('id_hash').notNull(),
+    payloadEnc: text('payload_enc').notNull(),
+    grantId: text('grant_id'),
+    uidHash: text('uid_hash'),
+    userCodeHash: text('user_code_hash'),
+    expiresAt: integer('expires_at'),
+    consumedAt: integer('consumed_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'auth_records_pk', columns: [t.kind, t.idHash] }),
+    index('auth_records_grant_idx').on(t.grantId),
+    index('auth_records_kind_uid_idx').on(t.kind, t.uidHash),
+    index('auth_records_expires_idx').on(t.expiresAt),
+  ],
+);

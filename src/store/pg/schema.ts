@@ -311,3 +311,28 @@ export const hostedFiles = pgTable('hosted_files', {
   identity: text('identity').notNull(),
   expiresAt: ms('expires_at').notNull(),
 });
+
+/**
+ * The built-in OAuth authorization server's state (see ../schema.ts): reached by token, uid or grant
+ * before anyone is known to be an owner, so no owner scope and no policy; ids and codes only as SHA-256.
+ */
+export const authRecords = pgTable(
+  'auth_records',
+  {
+    kind: text('kind').notNull(),
+    idHash: text('id_hash').notNull(),
+    payloadEnc: text('payload_enc').notNull(),
+    grantId: text('grant_id'),
+    uidHash: text('uid_hash'),
+    userCodeHash: text('user_code_hash'),
+    expiresAt: ms('expires_at'),
+    consumedAt: ms('consumed_at'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'auth_records_pk', columns: [t.kind, t.idHash] }),
+    index('auth_records_grant_idx').on(t.grantId),
+    index('auth_records_kind_uid_idx').on(t.kind, t.uidHash),
+    index('auth_records_expires_idx').on(t.expiresAt),
+  ],
+);

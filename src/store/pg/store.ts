@@ -25,6 +25,7 @@ import { createPgPostsRepo } from './repos/posts.js';
 import { createPgUnlinkedFacebookPagesRepo } from './repos/unlinkedFacebookPages.js';
 import { createPgRateLimitsRepo } from './repos/rateLimits.js';
 import { createPgHostedFilesRepo } from './repos/hostedFiles.js';
+import { createPgAuthRecordsRepo } from './repos/authRecords.js';
 import { accounts, storeMeta } from './schema.js';
 
 export interface OpenPgStoreOptions {
@@ -66,6 +67,7 @@ export async function openPgStore(opts: OpenPgStoreOptions): Promise<Store> {
     unlinkedFacebookPages: createPgUnlinkedFacebookPagesRepo(ctx),
     rateLimits: createPgRateLimitsRepo(ctx),
     hostedFiles: createPgHostedFilesRepo(ctx),
+    authRecords: createPgAuthRecordsRepo(ctx),
     transaction: (fn) => run.transaction(fn),
     // Rows breaking a foreign key or a check cannot exist in PostgreSQL (it enforces them on every
     // write), and its storage has no user-level integrity check: 'ok' once the database answers.
